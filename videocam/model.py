@@ -1,0 +1,484 @@
+"""GAP classifiers and `CamModel`: one forward pass -> probabilities + CAMs.
+
+A model file is a plain Keras 3 `.keras` zip with one extra member,
+`videocam.json`, carrying what is needed to use it (class names, input size,
+preprocessing, CAM layer). Keras ignores the extra member, so the file stays a
+normal Keras model; videocam needs no sidecar.
+"""
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ._tf import keras, tf
+from .cam import class_activation_maps, grad_cam_maps
+
+META_MEMBER = "videocam.json"
+HEADS = ("gap", "fc4096", "fc1024", "fc512")
+PREPROCESSING = ("rescale", "caffe", "tf", "torch", "none")
+VGG16_NOTOP = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+_CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
+_TORCH_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32) * 255.0
+_TORCH_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32) * 255.0
+
+
+class ModelError(Exception):
+    """A model that cannot be used; the message is one line for the user."""
+
+
+@dataclass
+class ModelInfo:
+    """What travels inside the model file besides the weights."""
+
+    classes: list[str]
+    input_size: tuple[int, int] = (224, 224)  # (height, width) it was trained at
+    preprocessing: str = "rescale"
+    cam_layer: str = ""
+    head: str = "gap"
+    backbone: str = "small"
+    multi_label: bool = False
+    fixed_input: bool = False  # FC heads need exactly input_size
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ModelInfo":
+        d = json.loads(text)
+        d["input_size"] = tuple(d.get("input_size", (224, 224)))
+        known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        return cls(**known)
+
+
+# ----------------------------------------------------------------- builders
+
+def _conv_bn(x, filters, kernel=3, stride=1, name=""):
+    L = keras().layers
+    x = L.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False, name=f"{name}_conv")(x)
+    x = L.BatchNormalization(name=f"{name}_bn")(x)
+    return L.ReLU(name=f"{name}_relu")(x)
+
+
+def _sep_bn(x, filters, stride=1, name=""):
+    L = keras().layers
+    x = L.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False, name=f"{name}_dw")(x)
+    x = L.BatchNormalization(name=f"{name}_dwbn")(x)
+    x = L.ReLU(name=f"{name}_dwrelu")(x)
+    x = L.Conv2D(filters, 1, use_bias=False, name=f"{name}_pw")(x)
+    x = L.BatchNormalization(name=f"{name}_pwbn")(x)
+    return L.ReLU(name=f"{name}_pwrelu")(x)
+
+
+def small_backbone(width: int = 32, input_shape=(None, None, 3)):
+    """A CPU-friendly all-conv backbone, stride 16 (14x14 at 224 input).
+
+    Strided stem + batch norm so it starts learning quickly from scratch on a
+    CPU; depthwise-separable blocks keep it far cheaper than VGG16.
+    """
+    L = keras().layers
+    inp = L.Input(shape=input_shape, name="image")
+    x = _conv_bn(inp, width, 3, 2, "stem")                 # 112
+    x = _sep_bn(x, width * 2, 2, "b1a")                     # 56
+    x = _sep_bn(x, width * 2, 1, "b1b")
+    x = _sep_bn(x, width * 4, 2, "b2a")                     # 28
+    x = _sep_bn(x, width * 4, 1, "b2b")
+    x = _sep_bn(x, width * 8, 2, "b3a")                     # 14
+    x = _sep_bn(x, width * 8, 1, "b3b")
+    x = _sep_bn(x, width * 8, 1, "b3c")
+    return inp, x
+
+
+def vgg16_backbone(weights=None, input_shape=(None, None, 3)):
+    """VGG16 up to block5_conv3 (14x14x512 at 224; no pool5, no FC)."""
+    path = resolve_vgg16_weights(weights)
+    base = keras().applications.VGG16(include_top=False, weights=path, input_shape=input_shape)
+    return base.input, base.get_layer("block5_conv3").output
+
+
+def resolve_vgg16_weights(weights):
+    """None, a file path, or 'imagenet' (from the Keras cache, never downloaded)."""
+    if weights in (None, "none", "None"):
+        return None
+    if weights == "imagenet":
+        cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models" / VGG16_NOTOP
+        if not cache.is_file():
+            raise ModelError(
+                f"ImageNet weights for VGG16 are not in the Keras cache and cannot be downloaded "
+                f"offline: place {VGG16_NOTOP} at {cache}")
+        return str(cache)
+    p = Path(weights)
+    if not p.is_file():
+        raise ModelError(f"weights file not found: {weights}")
+    return str(p)
+
+
+APP_PREPROCESSING = {
+    # keras.applications family -> its preprocess_input convention
+    "vgg16": "caffe", "vgg19": "caffe", "resnet50": "caffe", "resnet101": "caffe", "resnet152": "caffe",
+    "mobilenet": "tf", "mobilenet_v2": "tf", "mobilenetv2": "tf", "mobilenet_v3": "none",
+    "xception": "tf", "inception_v3": "tf", "inceptionresnetv2": "tf", "nasnetmobile": "tf",
+    "densenet121": "torch", "densenet169": "torch", "densenet201": "torch",
+    "efficientnetb0": "none", "efficientnetv2b0": "none", "convnext": "none",
+}
+
+
+def app_backbone(name: str, weights=None):
+    """Any `keras.applications` model without its top, as a backbone."""
+    apps = keras().applications
+    ctor = None
+    for attr in dir(apps):
+        if attr.lower() == name.lower().replace("_", "") or attr.lower() == name.lower():
+            ctor = getattr(apps, attr)
+            break
+    if ctor is None or not callable(ctor):
+        raise ModelError(f"unknown backbone {name!r}: use small, vgg16 or a keras.applications name")
+    if weights == "imagenet":
+        raise ModelError(f"ImageNet weights for {name} would need a download; pass --weights PATH to a local file")
+    w = None if weights in (None, "none") else str(weights)
+    base = ctor(include_top=False, weights=w, input_shape=(224, 224, 3))
+    return base.input, base.output
+
+
+def _preprocessing_for(backbone: str) -> str:
+    if backbone == "small":
+        return "rescale"
+    key = backbone.lower().replace("-", "_")
+    for k, v in APP_PREPROCESSING.items():
+        if key.replace("_", "") == k.replace("_", ""):
+            return v
+    return "tf"
+
+
+def build_model(num_classes: int, backbone: str = "small", head: str = "gap", weights=None,
+                width: int = 32, multi_label: bool = False, input_size=(224, 224)):
+    """Build a classifier; returns (keras_model, ModelInfo without classes filled)."""
+    L = keras().layers
+    if head not in HEADS:
+        raise ModelError(f"unknown head {head!r}; use one of {', '.join(HEADS)}")
+    fixed = head != "gap"  # Flatten + Dense needs a fixed spatial size
+    shape = (int(input_size[0]), int(input_size[1]), 3) if fixed else (None, None, 3)
+    if backbone == "small":
+        if weights not in (None, "none"):
+            raise ModelError("the small backbone has no pretrained weights; use --weights none")
+        inp, feat = small_backbone(width, shape)
+    elif backbone == "vgg16":
+        inp, feat = vgg16_backbone(weights, shape)
+    else:
+        inp, feat = app_backbone(backbone, weights)
+    activation = "sigmoid" if multi_label else "softmax"
+    if head == "gap":
+        if backbone in ("small", "vgg16"):
+            # the paper's extra layer: 3x3 conv, 1024 filters (VGG), stride 1, pad 1, ReLU
+            filters = 1024 if backbone == "vgg16" else width * 8
+            feat = L.Conv2D(filters, 3, padding="same", activation="relu", name="cam_conv")(feat)
+            cam_layer = "cam_conv"
+        else:
+            cam_layer = feat._keras_history.operation.name
+        x = L.GlobalAveragePooling2D(name="gap")(feat)
+        out = L.Dense(num_classes, activation=activation, name="predictions")(x)
+    else:
+        units = int(head[2:])
+        if backbone == "small":
+            feat = L.Conv2D(width * 8, 3, padding="same", activation="relu", name="last_conv")(feat)
+        cam_layer = feat._keras_history.operation.name
+        x = L.MaxPooling2D(2, name="pool")(feat)
+        x = L.Flatten(name="flatten")(x)
+        x = L.Dense(units, activation="relu", name="fc1")(x)
+        x = L.Dropout(0.5, name="drop1")(x)
+        x = L.Dense(units, activation="relu", name="fc2")(x)
+        x = L.Dropout(0.5, name="drop2")(x)
+        out = L.Dense(num_classes, activation=activation, name="predictions")(x)
+    model = keras().Model(inp, out, name=f"{backbone}_{head}")
+    info = ModelInfo(classes=[], input_size=tuple(input_size), preprocessing=_preprocessing_for(backbone),
+                     cam_layer=cam_layer, head=head, backbone=backbone, multi_label=multi_label,
+                     fixed_input=fixed)
+    return model, info
+
+
+def vgg16_gap(num_classes: int, weights=None):
+    """The paper's VGGnet-GAP as a flat Keras functional model."""
+    model, _ = build_model(num_classes, backbone="vgg16", head="gap", weights=weights)
+    return model
+
+
+def small_gap(num_classes: int, width: int = 32):
+    model, _ = build_model(num_classes, backbone="small", head="gap", width=width)
+    return model
+
+
+# ------------------------------------------------------------ preprocessing
+
+def preprocess(x, mode: str):
+    """Model-specific input scaling, applied to float32 RGB 0..255 (TF or numpy)."""
+    if mode == "rescale":
+        return x * (1.0 / 255.0)
+    if mode == "tf":
+        return x * (1.0 / 127.5) - 1.0
+    if mode == "caffe":
+        return x[..., ::-1] - _CAFFE_MEAN_BGR
+    if mode == "torch":
+        return (x - _TORCH_MEAN) / _TORCH_STD
+    if mode == "none":
+        return x
+    raise ModelError(f"unknown preprocessing {mode!r}")
+
+
+# --------------------------------------------------------------- CamModel
+
+def _find_gap_head(model):
+    """(gap_layer, dense_layer) when the model ends GAP -> [Dropout] -> Dense, else None."""
+    L = keras().layers
+    dense = model.layers[-1]
+    if not isinstance(dense, L.Dense):
+        return None
+    node = dense
+    for _ in range(4):
+        parents = node._inbound_nodes[0].parent_nodes if node._inbound_nodes else []
+        if len(parents) != 1:
+            return None
+        node = parents[0].operation
+        if isinstance(node, L.GlobalAveragePooling2D):
+            return node, dense
+        if not isinstance(node, (L.Dropout, L.Activation, L.Identity)):
+            return None
+    return None
+
+
+def _last_conv_layer(model):
+    for layer in reversed(model.layers):
+        try:
+            shape = layer.output.shape
+        except (AttributeError, ValueError):
+            continue
+        if len(shape) == 4 and not isinstance(layer, keras().layers.InputLayer):
+            return layer
+    return None
+
+
+class CamModel:
+    """A classifier plus the knowledge to get CAMs out of one forward pass.
+
+    `predict(frames)` resizes any uint8 RGB batch to the model input, runs one
+    traced forward pass that returns probabilities and the CAM layer's
+    features, and turns the features into maps for every class with the Dense
+    kernel. Models without a GAP head fall back to Grad-CAM (`self.gradcam`).
+    """
+
+    def __init__(self, keras_model, info: ModelInfo):
+        self.keras_model = keras_model
+        self.info = info
+        model = keras_model
+        if len(model.inputs) != 1 or len(model.inputs[0].shape) != 4 or model.inputs[0].shape[-1] != 3:
+            raise ModelError("the model's input is not an RGB image (expected shape (H, W, 3))")
+        if len(model.outputs) != 1 or len(model.outputs[0].shape) != 2:
+            raise ModelError("the model's output is not a class vector (expected shape (classes,))")
+        n_out = int(model.outputs[0].shape[-1])
+        if not info.classes:
+            info.classes = [f"class_{i}" for i in range(n_out)]
+        if len(info.classes) != n_out:
+            raise ModelError(f"the model has {n_out} outputs but {len(info.classes)} class names")
+        head = _find_gap_head(model)
+        if head is not None:
+            gap, dense = head
+            feat_tensor = gap.input
+            self.cam_layer_name = feat_tensor._keras_history.operation.name
+            self.weights = np.asarray(dense.get_weights()[0], dtype=np.float32)  # (K, C)
+            self.gradcam = False
+        else:
+            layer = model.get_layer(info.cam_layer) if info.cam_layer else _last_conv_layer(model)
+            if layer is None:
+                raise ModelError("the model has no convolutional layer to compute a CAM from")
+            feat_tensor = layer.output
+            self.cam_layer_name = layer.name
+            self.weights = None
+            self.gradcam = True
+        info.cam_layer = self.cam_layer_name
+        fixed = model.inputs[0].shape[1] is not None
+        if fixed:
+            info.fixed_input = True
+            info.input_size = (int(model.inputs[0].shape[1]), int(model.inputs[0].shape[2]))
+        self._two_out = keras().Model(model.inputs, [model.outputs[0], feat_tensor])
+        self._compiled = {}
+        self._logit_model = None
+        self._logit_head = None
+        self.precision = "float32"
+
+    # -- metadata --
+    @property
+    def classes(self) -> list[str]:
+        return list(self.info.classes)
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        return tuple(self.info.input_size)
+
+    # -- input --
+    def input_size_for(self, width: int, height: int, aspect: str = "square") -> tuple[int, int]:
+        """(height, width) fed to the network for a frame of this size.
+
+        `square` squashes to the trained size; `keep` keeps the frame's aspect
+        ratio at the trained height (multiples of 16, the backbone stride), which
+        the fully convolutional GAP model accepts as is.
+        """
+        h, w = self.input_size
+        if aspect == "square" or self.info.fixed_input:
+            return h, w
+        if aspect != "keep":
+            raise ValueError(f"unknown aspect {aspect!r}; use square or keep")
+        if width >= height:
+            nw = max(16, int(round(h * width / height / 16.0)) * 16)
+            return h, nw
+        nh = max(16, int(round(w * height / width / 16.0)) * 16)
+        return nh, w
+
+    def prepare(self, frames, size: tuple[int, int] | None = None) -> np.ndarray:
+        """uint8 RGB frames (B, H, W, 3) or a list of them -> float32 batch at `size`."""
+        if size is None:
+            size = self.input_size
+        th, tw = size
+        out = np.empty((len(frames), th, tw, 3), dtype=np.float32)
+        for i, f in enumerate(frames):
+            f = np.asarray(f)
+            if f.ndim == 2:
+                f = np.repeat(f[..., None], 3, axis=2)
+            elif f.shape[-1] == 4:
+                f = f[..., :3]
+            if f.shape[0] != th or f.shape[1] != tw:
+                interp = cv2.INTER_AREA if f.shape[0] > th else cv2.INTER_LINEAR
+                f = cv2.resize(f, (tw, th), interpolation=interp)
+            out[i] = f
+        return out
+
+    # -- forward --
+    def _forward_fn(self):
+        key = self.precision
+        fn = self._compiled.get(key)
+        if fn is None:
+            t = tf()
+            mode = self.info.preprocessing
+            two_out = self._two_out
+
+            @t.function(input_signature=[t.TensorSpec([None, None, None, 3], t.float32)],
+                        reduce_retracing=True)
+            def fn(x):
+                probs, feats = two_out(preprocess(x, mode), training=False)
+                return t.cast(probs, t.float32), t.cast(feats, t.float32)
+
+            self._compiled[key] = fn
+        return fn
+
+    def forward(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One pass: float32 RGB 0..255 (B, h, w, 3) -> probs (B, C), features (B, h', w', K)."""
+        probs, feats = self._forward_fn()(batch)
+        return probs.numpy(), feats.numpy()
+
+    def cams_from(self, batch: np.ndarray, probs: np.ndarray, feats: np.ndarray) -> np.ndarray:
+        """CAMs (B, C, h', w') for every class: Dense-kernel product, or Grad-CAM."""
+        if not self.gradcam:
+            return class_activation_maps(feats, self.weights)
+        return self.grad_cams(batch)
+
+    def predict(self, frames, aspect: str = "square") -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities (B, C) and raw CAMs (B, C, h, w) for uint8 RGB frames of any size."""
+        frames = list(frames) if not isinstance(frames, np.ndarray) else frames
+        if len(frames) == 0:
+            c = len(self.classes)
+            return np.zeros((0, c), np.float32), np.zeros((0, c, 0, 0), np.float32)
+        f0 = np.asarray(frames[0])
+        size = self.input_size_for(f0.shape[1], f0.shape[0], aspect)
+        batch = self.prepare(frames, size)
+        probs, feats = self.forward(batch)
+        return probs, self.cams_from(batch, probs, feats)
+
+    def grad_cams(self, batch: np.ndarray) -> np.ndarray:
+        """Grad-CAM maps (B, C, h, w) for every class, from pre-softmax class scores.
+
+        Scores are the last Dense layer's logits (its input times its kernel
+        plus bias), so on a GAP model the gradient is exactly `W[k, c] / (h*w)`
+        and Grad-CAM equals ReLU(CAM) / (h*w).
+        """
+        t = tf()
+        if self._logit_model is None:
+            last = self.keras_model.layers[-1]
+            if isinstance(last, keras().layers.Dense):
+                self._logit_model = keras().Model(self.keras_model.inputs, [last.input, self._two_out.outputs[1]])
+                self._logit_head = [t.constant(w) for w in last.get_weights()]
+            else:
+                self._logit_model = self._two_out
+                self._logit_head = None
+        x = t.convert_to_tensor(preprocess(batch, self.info.preprocessing))
+        with t.GradientTape(persistent=True) as tape:
+            pre, feats = self._logit_model(x, training=False)
+            tape.watch(feats)
+            if self._logit_head is not None:
+                scores = t.matmul(pre, self._logit_head[0])
+                if len(self._logit_head) > 1:
+                    scores = scores + self._logit_head[1]
+            else:
+                scores = t.math.log(t.maximum(pre, 1e-12))
+            per_class = [scores[:, c] for c in range(len(self.classes))]  # sliced inside the tape
+        feats_np = feats.numpy()
+        maps = [grad_cam_maps(feats_np, tape.gradient(per_class[c], feats).numpy())
+                for c in range(len(self.classes))]
+        del tape
+        return np.stack(maps, axis=1)
+
+
+# ------------------------------------------------------------- save / load
+
+def save_model(keras_model, info: ModelInfo, path) -> Path:
+    """Write a `.keras` file with the metadata member, atomically."""
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ModelError(f"model files must end in .keras: {path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.part.keras")
+    keras_model.save(tmp)
+    with zipfile.ZipFile(tmp, "a") as z:
+        z.writestr(META_MEMBER, info.to_json())
+    os.replace(tmp, path)
+    return path
+
+
+def default_model_path() -> Path:
+    """The bundled default model: $VIDEOCAM_MODEL, else samples/model.keras beside the package."""
+    env = os.environ.get("VIDEOCAM_MODEL")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "samples" / "model.keras"
+
+
+def read_info(path) -> ModelInfo | None:
+    with zipfile.ZipFile(path) as z:
+        if META_MEMBER not in z.namelist():
+            return None
+        return ModelInfo.from_json(z.read(META_MEMBER).decode("utf-8"))
+
+
+def load_model(path=None) -> CamModel:
+    """Load a videocam (or any GAP/conv Keras) model; no argument loads the bundled default."""
+    path = Path(path) if path is not None else default_model_path()
+    if not path.exists():
+        raise ModelError(f"model file not found: {path}")
+    if path.is_dir():
+        raise ModelError(f"model path is a directory, not a .keras file: {path}")
+    if not zipfile.is_zipfile(path):
+        raise ModelError(f"not a Keras model file (.keras zip): {path}")
+    try:
+        info = read_info(path)
+        km = keras().models.load_model(path, compile=False)
+    except ModelError:
+        raise
+    except Exception as e:  # noqa: BLE001 - any Keras failure is a bad file for the user
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelError(f"cannot load model {path}: {first[:200]}") from None
+    if info is None:
+        info = ModelInfo(classes=[], preprocessing="rescale")
+    return CamModel(km, info)

@@ -1,0 +1,77 @@
+"""Stages: small callables `results -> results`, chained in order.
+
+Each stage takes and returns a list of `FrameResult` (one batch, in frame
+order). Stateless stages are plain; stateful ones (smoothing) keep what they
+need between batches. The default chain is `Decide -> Localize`; the
+nobody/multi/smoothing stages slot in front of or inside it.
+
+Order (a deviation from the first design sketch, Cam -> Localize -> Nobody ->
+Smooth): smoothing acts on probabilities and maps *before* the decision and
+the boxes, so the label and the boxes are both taken from the smoothed
+evidence; a box computed before smoothing would still flicker.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from .localize import cam_boxes
+from .types import NOBODY, FrameResult
+
+Stage = Callable[[list[FrameResult]], list[FrameResult]]
+
+
+def run_stages(stages: Iterable[Stage], results: list[FrameResult]) -> list[FrameResult]:
+    for stage in stages:
+        results = stage(results)
+    return results
+
+
+@dataclass
+class Decide:
+    """Set `label`/`score`: the top class, or `nobody`.
+
+    A frame is `nobody` when the model's own `nobody` class wins, or when
+    `nobody_below` is set and the top probability is below it (for models
+    trained without a nobody class). `present` (in `notes`) lists the class
+    indices to box; a multi-person stage may add more.
+    """
+
+    nobody_below: float | None = None
+
+    def __call__(self, results: list[FrameResult]) -> list[FrameResult]:
+        for r in results:
+            i = int(np.argmax(r.probs))
+            label, score = r.classes[i], float(r.probs[i])
+            if self.nobody_below is not None and score < self.nobody_below:
+                label = NOBODY
+            r.label, r.score = label, score
+            r.notes.setdefault("present", [] if label == NOBODY else [i])
+        return results
+
+
+@dataclass
+class Localize:
+    """Boxes from the CAM of every present class (paper: 20% of max, largest region)."""
+
+    threshold: float = 0.2
+    norm: str = "max"
+    mode: str = "largest"
+
+    def __call__(self, results: list[FrameResult]) -> list[FrameResult]:
+        for r in results:
+            if r.label == NOBODY:
+                r.boxes = []
+                continue
+            present: Sequence[int] = r.notes.get("present") or [int(np.argmax(r.probs))]
+            boxes = []
+            for c in present:
+                if r.classes[c] == NOBODY:
+                    continue
+                boxes += cam_boxes(r.cams[c], r.frame.width, r.frame.height, label=r.classes[c],
+                                   score=float(r.probs[c]), threshold=self.threshold, norm=self.norm,
+                                   mode=self.mode)
+            r.boxes = boxes
+        return results

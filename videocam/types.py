@@ -1,0 +1,93 @@
+"""Plain data that flows through the pipeline: frames in, results out.
+
+Kept free of TensorFlow and OpenCV so every module (and every test) can use
+it cheaply.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+NOBODY = "nobody"
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded frame. `time_s` is the presentation time, never index/fps."""
+
+    index: int
+    time_s: float
+    rgb: np.ndarray  # (H, W, 3) uint8, RGB
+
+    @property
+    def width(self) -> int:
+        return int(self.rgb.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.rgb.shape[0])
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned box in input-frame pixels; `x1`/`y1` are exclusive."""
+
+    label: str
+    score: float
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    def to_dict(self) -> dict:
+        return {
+            "label": self.label,
+            "score": round(float(self.score), 4),
+            "x0": int(self.x0),
+            "y0": int(self.y0),
+            "x1": int(self.x1),
+            "y1": int(self.y1),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Box":
+        return cls(
+            label=str(d.get("label", "")),
+            score=float(d.get("score", 1.0)),
+            x0=int(d["x0"]),
+            y0=int(d["y0"]),
+            x1=int(d["x1"]),
+            y1=int(d["y1"]),
+        )
+
+    @property
+    def area(self) -> int:
+        return max(0, self.x1 - self.x0) * max(0, self.y1 - self.y0)
+
+
+@dataclass
+class FrameResult:
+    """What the model and the stages know about one frame.
+
+    `probs` are the probabilities the decision used (stages such as smoothing
+    may replace them); `cams` are raw class activation maps (C, h, w) at the
+    CAM layer's resolution, for every class, from the one forward pass.
+    `label` is empty until a stage decides it.
+    """
+
+    frame: Frame
+    classes: tuple[str, ...]
+    probs: np.ndarray
+    cams: np.ndarray
+    label: str = ""
+    score: float = 0.0
+    boxes: list[Box] = field(default_factory=list)
+    notes: dict = field(default_factory=dict)
+
+    @property
+    def top_index(self) -> int:
+        return int(np.argmax(self.probs))
+
+    def with_(self, **changes) -> "FrameResult":
+        return replace(self, **changes)
