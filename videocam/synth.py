@@ -542,26 +542,37 @@ def _overlap(a: BoxT, b: BoxT, pad: int = 0) -> bool:
 
 
 def _place_logo(rng: np.random.Generator, img: np.ndarray, person: BoxT | None) -> BoxT | None:
-    """Paint the logo in the background beside (never on) the person."""
+    """Paint the logo in the background beside (never on) the person; returns its box."""
     H, W = img.shape[:2]
     ref = (person[3] - person[1]) if person else H * rng.uniform(0.3, 0.8)
-    for attempt in range(40):
-        width = int(np.clip(ref * rng.uniform(0.3, 0.55) * (0.97 ** attempt), 0.12 * min(W, H), 0.45 * W))
+    min_w = max(24, int(0.12 * min(W, H)))
+    for attempt in range(30):
+        width = int(np.clip(ref * rng.uniform(0.3, 0.55) * (0.95 ** attempt), min_w, 0.45 * W))
         patch, mask = _logo_patch(rng, width)
         h, w = mask.shape
         if w >= W or h >= H:
             continue
-        if person is not None and attempt < 30:
-            side = rng.random() < 0.5
-            gap = int(rng.uniform(0.02, 0.12) * ref)
-            x = person[0] - gap - w if side else person[2] + gap
-            y = int(rng.uniform(person[1], max(person[1] + 1, min(person[3], H) - h)))
-        else:
+        if person is None:
             x, y = int(rng.integers(0, W - w + 1)), int(rng.integers(0, H - h + 1))
-        if x < 0 or y < 0 or x + w > W or y + h > H:
-            continue
+        else:
+            px0, py0, px1, py1 = person
+            gap = max(2, int(rng.uniform(0.02, 0.1) * ref))
+            cands = []  # (x range, y range) where the logo fits without touching the person
+            ylo, yhi = max(0, py0), min(H - h, max(py0, py1 - h))
+            if yhi < ylo:
+                ylo, yhi = 0, H - h
+            if px0 - gap - w >= 0:
+                cands.append(((max(0, px0 - gap - w - int(0.1 * W)), px0 - gap - w), (ylo, yhi)))
+            if px1 + gap + w <= W:
+                cands.append(((px1 + gap, min(W - w, px1 + gap + int(0.1 * W))), (ylo, yhi)))
+            if py0 - gap - h >= 0:
+                cands.append(((0, W - w), (0, py0 - gap - h)))
+            if not cands:
+                continue
+            (xa, xb), (ya, yb) = cands[int(rng.integers(len(cands)))]
+            x, y = int(rng.integers(xa, xb + 1)), int(rng.integers(ya, yb + 1))
         box = (x, y, x + w, y + h)
-        if person is not None and _overlap(box, person, 2):
+        if person is not None and _overlap(box, person, 1):
             continue
         return _paste(img, patch, mask, x, y)
     return None
@@ -605,7 +616,7 @@ def _render(rng: np.random.Generator, label: str, size=(224, 224), logo: bool = 
             raise ValueError(f"unknown label {label!r}; expected one of {CLASSES}")
         look = sample_look(rng, label)
         # full height: log-uniform so the visible box spans ~25%..100% of H
-        for _ in range(10):
+        for _ in range(40 if logo else 10):
             hp = H * math.exp(rng.uniform(math.log(0.27), math.log(1.25)))
             top_lo = 0.0 - 0.02 * hp
             top_hi = max(top_lo, H - 0.68 * hp)  # may cut up to ~1/3 at the bottom
@@ -615,7 +626,10 @@ def _render(rng: np.random.Generator, label: str, size=(224, 224), logo: bool = 
             lo, hi = wp * (0.5 - out_frac), W - wp * (0.5 - out_frac)
             cx = rng.uniform(lo, hi) if hi > lo else W / 2 + rng.uniform(-0.1, 0.1) * W
             probe = _probe_box(look, cx, top, hp, (W, H))
-            if probe is not None and (probe[3] - probe[1]) >= 0.22 * H and (probe[2] - probe[0]) >= 0.12 * W:
+            ok = probe is not None and (probe[3] - probe[1]) >= 0.22 * H and (probe[2] - probe[0]) >= 0.12 * W
+            if ok and logo:  # leave room beside the person for the logo
+                ok = max(probe[0], W - probe[2]) >= 0.2 * W or probe[1] >= 0.2 * H
+            if ok:
                 break
         box = draw_person(img, look, cx, top, hp, rot_deg=rng.normal(0, 3),
                           head_off=(rng.normal(0, 0.01), rng.normal(0, 0.005)), head_tilt_deg=rng.normal(0, 4))

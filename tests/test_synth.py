@@ -1,0 +1,177 @@
+"""Tests of the synthetic debate benchmark (small counts, small sizes)."""
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from videocam import synth
+from videocam.types import NOBODY
+
+
+def _rng(seed, label="ahn", i=0):
+    return synth._image_rng(seed, "test", label, i)
+
+
+def test_classes():
+    assert synth.CLASSES == synth.PEOPLE + (NOBODY,)
+    assert synth.PEOPLE == ("ahn", "hong", "moon", "sim", "you")
+    assert len(set(synth.CLASSES)) == 6  # note: folder (alphabetical) order puts nobody 4th
+
+
+@pytest.mark.parametrize("label", synth.CLASSES)
+def test_make_image_deterministic_and_box(label):
+    a, box_a = synth.make_image(_rng(3, label), label, size=(256, 192))
+    b, box_b = synth.make_image(_rng(3, label), label, size=(256, 192))
+    c, _ = synth.make_image(_rng(4, label), label, size=(256, 192))
+    assert a.shape == (192, 256, 3) and a.dtype == np.uint8
+    assert np.array_equal(a, b) and box_a == box_b
+    assert not np.array_equal(a, c)
+    if label == NOBODY:
+        assert box_a is None
+    else:
+        x0, y0, x1, y1 = box_a
+        assert 0 <= x0 < x1 <= 256 and 0 <= y0 < y1 <= 192
+
+
+def test_boxes_valid_over_many_images_and_scale_range():
+    heights = []
+    for i in range(60):
+        label = synth.PEOPLE[i % 5]
+        img, box = synth.make_image(synth._image_rng(1, "train", label, i), label, size=(224, 224), logo=i % 3 == 0)
+        x0, y0, x1, y1 = box
+        assert 0 <= x0 < x1 <= 224 and 0 <= y0 < y1 <= 224
+        heights.append((y1 - y0) / 224)
+    assert min(heights) < 0.4 and max(heights) > 0.85
+
+
+def test_logo_beside_not_on_person():
+    for i in range(20):
+        label = synth.CLASSES[i % 6]
+        _, box, logo = synth._render(synth._image_rng(2, "train", label, i), label, (224, 224), logo=True)
+        assert logo is not None
+        assert logo[0] < logo[2] and logo[1] < logo[3]
+        if box is not None:
+            assert not synth._overlap(box, logo)
+
+
+def test_color_histogram_classifier_is_poor():
+    """Colour alone must not identify people: nearest-centroid and softmax on 8x8x8 histograms."""
+    def gen(split, n):
+        X, y = [], []
+        for k, c in enumerate(synth.CLASSES):
+            for i in range(n):
+                im, _ = synth.make_image(synth._image_rng(0, split, c, i), c, (160, 160))
+                X.append(im)
+                y.append(k)
+        return np.sqrt(synth.color_histogram_features(X)), np.array(y)
+
+    Xtr, ytr = gen("train", 40)
+    Xte, yte = gen("test", 30)
+    assert Xtr.shape == (240, 512)
+    cent = np.stack([Xtr[ytr == k].mean(0) for k in range(6)])
+    pred = np.argmin(((Xte[:, None] - cent[None]) ** 2).sum(-1), axis=1)
+    acc_centroid = float((pred == yte).mean())
+    mu, sd = Xtr.mean(0), Xtr.std(0) + 1e-6
+    Z, Zt = (Xtr - mu) / sd, (Xte - mu) / sd
+    W, b, Y = np.zeros((512, 6)), np.zeros(6), np.eye(6)[ytr]
+    for _ in range(300):
+        P = Z @ W + b
+        P = np.exp(P - P.max(1, keepdims=True))
+        P /= P.sum(1, keepdims=True)
+        W -= 0.5 * (Z.T @ (P - Y) / len(Z) + 1e-3 * W)
+        b -= 0.5 * (P - Y).mean(0)
+    acc_softmax = float((np.argmax(Zt @ W + b, 1) == yte).mean())
+    assert acc_centroid < 0.5 and acc_softmax < 0.5, (acc_centroid, acc_softmax)
+
+
+def test_make_dataset_layout_and_determinism(tmp_path):
+    info = synth.make_dataset(tmp_path / "a", seed=5, n_train=3, n_val=2, n_test=3, progress=False)
+    assert info["counts"] == {"train": 3, "val": 2, "test": 3}
+    root = tmp_path / "a"
+    for split, n in (("train", 3), ("val", 2), ("test", 3)):
+        for cls in synth.CLASSES:
+            files = sorted((root / split / cls).glob("*.png"))
+            assert [f.name for f in files] == [f"{cls}_{i:04d}.png" for i in range(n)]
+    with open(root / "test_boxes.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0].keys()) == ["path", "label", "x0", "y0", "x1", "y1"]
+    assert len(rows) == 3 * 6
+    import cv2
+
+    for r in rows:
+        assert r["path"].startswith(f"test/{r['label']}/")
+        img = cv2.imread(str(root / r["path"]))
+        assert img is not None and img.shape[0] >= 224 and img.shape[1] >= 224
+        if r["label"] == NOBODY:
+            assert r["x0"] == r["y0"] == r["x1"] == r["y1"] == ""
+        else:
+            x0, y0, x1, y1 = (int(r[k]) for k in ("x0", "y0", "x1", "y1"))
+            assert 0 <= x0 < x1 <= img.shape[1] and 0 <= y0 < y1 <= img.shape[0]
+    # same seed -> byte-identical files; larger counts do not change existing images
+    synth.make_dataset(tmp_path / "b", seed=5, n_train=4, n_val=2, n_test=3, progress=False)
+    for p in sorted(root.rglob("*.png")):
+        assert p.read_bytes() == (tmp_path / "b" / p.relative_to(root)).read_bytes()
+
+
+def test_shortcut_set(tmp_path):
+    path = synth.make_shortcut_set(tmp_path, seed=0, n=6)
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0].keys()) == ["path", "label", "logo_x0", "logo_y0", "logo_x1", "logo_y1", "x0", "y0", "x1", "y1"]
+    assert len(rows) == 6
+    labels = {r["label"] for r in rows}
+    assert NOBODY in labels and "moon" not in labels and labels - {NOBODY}
+    for r in rows:
+        assert (tmp_path / r["path"]).is_file() and r["path"].startswith("shortcut/")
+        assert r["logo_x0"] != ""
+        assert (r["x0"] == "") == (r["label"] == NOBODY)
+
+
+def test_make_video_decodes_with_matching_truth(tmp_path):
+    import av
+
+    mp4, truth = tmp_path / "d.mp4", tmp_path / "d.truth.csv"
+    n = synth.make_video(mp4, truth, seed=1, duration_s=2.0, fps=25, size=(320, 180), progress=False)
+    assert n == 50
+    with open(truth) as f:
+        header = f.readline().strip()
+        f.seek(0)
+        rows = list(csv.DictReader(f))
+    assert header == "frame,time_s,label,boxes"
+    assert len(rows) == n
+    with av.open(str(mp4)) as c:
+        s = c.streams.video[0]
+        assert s.codec_context.name == "h264"
+        frames = [(f.time, f.to_ndarray(format="rgb24")) for f in c.decode(video=0)]
+    assert len(frames) == n
+    assert frames[0][1].shape == (180, 320, 3)
+    for i, (r, (t, _)) in enumerate(zip(rows, frames)):
+        assert int(r["frame"]) == i
+        assert float(r["time_s"]) == round(i / 25, 4)
+        assert abs(t - i / 25) < 1e-6
+        boxes = json.loads(r["boxes"])
+        if r["label"] == NOBODY:
+            assert boxes == []
+        else:
+            assert r["label"] in synth.PEOPLE and boxes
+            areas = {b["label"]: (b["x1"] - b["x0"]) * (b["y1"] - b["y0"]) for b in boxes}
+            assert r["label"] == max(areas, key=areas.get)
+            for b in boxes:
+                assert 0 <= b["x0"] < b["x1"] <= 320 and 0 <= b["y0"] < b["y1"] <= 180
+    # consecutive frames inside a shot are not identical (motion / noise)
+    assert not np.array_equal(frames[0][1], frames[1][1])
+
+
+def test_video_plan_shot_mix():
+    """The default 24 s video: everyone appears, enough nobody and two-person frames, shots 1.5-3.5 s."""
+    rng = np.random.default_rng([0, 99])
+    for _ in range(200):
+        shots = synth._plan_shots(rng, 600, 25, (640, 360), 3)
+        if synth._plan_ok(shots, 600):
+            break
+    assert synth._plan_ok(shots, 600)
+    assert sum(s.n_frames for s in shots) == 600
+    assert all(25 <= s.n_frames <= 3.5 * 25 + 25 for s in shots)
