@@ -175,3 +175,38 @@ def test_video_plan_shot_mix():
     assert synth._plan_ok(shots, 600)
     assert sum(s.n_frames for s in shots) == 600
     assert all(25 <= s.n_frames <= 3.5 * 25 + 25 for s in shots)
+
+
+def test_parallel_generation_matches_serial(tmp_path):
+    kw = dict(seed=2, n_train=11, n_val=1, n_test=1, progress=False)
+    synth.make_dataset(tmp_path / "s", workers=1, **kw)
+    synth.make_dataset(tmp_path / "p", workers=2, **kw)
+    files = sorted(p.relative_to(tmp_path / "s") for p in (tmp_path / "s").rglob("*.png"))
+    assert len(files) == 6 * 13
+    for rel in files:
+        assert (tmp_path / "s" / rel).read_bytes() == (tmp_path / "p" / rel).read_bytes()
+    assert (tmp_path / "s" / "test_boxes.csv").read_text() == (tmp_path / "p" / "test_boxes.csv").read_text()
+
+
+def test_make_samples_small(tmp_path):
+    info = synth.make_samples(tmp_path, seed=0, progress=False, n_train=1, n_val=1, n_test=1,
+                              duration_s=1.0, size=(160, 90), workers=1)
+    assert (tmp_path / "debate.mp4").is_file() and (tmp_path / "debate.truth.csv").is_file()
+    assert (tmp_path / "train" / "moon" / "moon_0000.png").is_file()
+    assert info["video_frames"] == 25
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**31), label=st.sampled_from(synth.CLASSES), w=st.integers(64, 400),
+       h=st.integers(64, 400), logo=st.booleans())
+def test_make_image_any_size(seed, label, w, h, logo):
+    img, box = synth.make_image(np.random.default_rng(seed), label, size=(w, h), logo=logo)
+    assert img.shape == (h, w, 3) and img.dtype == np.uint8
+    if label == NOBODY:
+        assert box is None
+    else:
+        x0, y0, x1, y1 = box
+        assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h

@@ -322,7 +322,7 @@ def _draw_head(p: _Pen, lk: Look):
         px = -s * hw * 0.45
         p.poly([(px, hy - hh * 1.05), (s * hw * 1.0, hy - hh * 0.55), (s * hw * 0.95, hy - hh * 0.2),
                 (s * hw * 0.2, hy - hh * 0.45), (px, hy - hh * 0.5)], hair)
-        p.line(px, hy - hh * 1.08, px, hy - hh * 0.45, _shade(skin, 0.95), 0.011)
+        p.line(px, hy - hh * 1.0, px, hy - hh * 0.45, _shade(skin, 0.95), 0.011, mask=False)
         for k in range(3):
             p.line(px + s * hw * 0.15 * (k + 1), hy - hh * (0.95 - 0.06 * k), s * hw * 0.9, hy - hh * (0.55 - 0.1 * k),
                    hdark, 0.004)
@@ -545,7 +545,7 @@ def _place_logo(rng: np.random.Generator, img: np.ndarray, person: BoxT | None) 
     """Paint the logo in the background beside (never on) the person; returns its box."""
     H, W = img.shape[:2]
     ref = (person[3] - person[1]) if person else H * rng.uniform(0.3, 0.8)
-    min_w = max(24, int(0.12 * min(W, H)))
+    min_w = max(24, int(0.16 * min(W, H)))
     for attempt in range(30):
         width = int(np.clip(ref * rng.uniform(0.3, 0.55) * (0.95 ** attempt), min_w, 0.45 * W))
         patch, mask = _logo_patch(rng, width)
@@ -826,7 +826,7 @@ class _Shot:
 
 
 SHOT_KINDS = ("close", "medium", "two", "wide", "empty")
-SHOT_P = (0.24, 0.22, 0.24, 0.08, 0.22)
+SHOT_P = (0.28, 0.26, 0.20, 0.06, 0.20)
 
 
 def _plan_shots(rng: np.random.Generator, n_frames: int, fps: int, size, n_cameras: int) -> list[_Shot]:
@@ -900,8 +900,10 @@ def _plan_ok(shots: list[_Shot], n_frames: int) -> bool:
     seen = {a.label for s in shots for a in s.actors}
     empty = sum(s.n_frames for s in shots if s.kind == "empty")
     multi = sum(s.n_frames for s in shots if len(s.actors) >= 2)
+    lead = {max(s.actors, key=lambda a: a.height).label for s in shots if s.actors}
     need_all = n_frames >= 10 * 25  # short test clips need not show everyone
-    return (not need_all or seen >= set(PEOPLE)) and empty >= 0.15 * n_frames and multi >= 0.20 * n_frames
+    return ((not need_all or (seen >= set(PEOPLE) and lead >= set(PEOPLE)))
+            and 0.15 * n_frames <= empty <= 0.3 * n_frames and 0.20 * n_frames <= multi <= 0.45 * n_frames)
 
 
 def _studio_background(rng: np.random.Generator, size) -> np.ndarray:
