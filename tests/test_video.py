@@ -365,3 +365,12 @@ def test_async_sink_runs_a_writer(tmp_path):
             s.put((frame_rgb(k, 32, 32), k / 25))
     _, frames = read_all(out)
     assert [index_of(f.rgb) for f in frames] == list(range(6))
+
+
+def test_gif_frame_cap(tmp_path):
+    out = tmp_path / "c.gif"
+    with GifWriter(out, src_fps=10, max_frames=3) as g:
+        for k in range(6):
+            g.write(frame_rgb(k, 32, 32), k / 10)
+    assert g.truncated
+    assert Image.open(out).n_frames == 3

@@ -49,7 +49,7 @@ class VideoError(Exception):
 def part_path(path: str | os.PathLike) -> Path:
     """The temporary name a writer uses for `path`: ``dir/.name.part.ext``.
 
-    The real extension is kept last so muxers and imageio pick the format.
+    The real extension is kept last so muxers and Pillow pick the format.
     """
     p = Path(path)
     suffix = p.suffix
@@ -309,15 +309,16 @@ class VideoReader:
                 self._skip(f"demux error: {_first_line(e)}")
                 if failures >= _MAX_DEMUX_ERRORS:
                     log.warning("%s: giving up after %d read errors", self.path, failures)
-                    self._flush_after_error()
+                    yield from self._drain()
                     return
                 # Re-enter demux: it carries on from the container's position.
                 continue
 
-    def _flush_after_error(self):
+    def _drain(self) -> Iterator[av.VideoFrame]:
+        """Frames still buffered in the decoder (when reading stops early)."""
         try:
-            self._stream.codec_context.decode(None)
-        except Exception:  # noqa: BLE001 - best effort
+            yield from self._stream.codec_context.decode(None)
+        except av.error.FFmpegError:
             pass
 
     def _skip(self, msg: str) -> None:
@@ -632,8 +633,11 @@ class GifWriter(_PartFile):
     Frames are picked by time (one every 1/max_fps s), so the GIF plays at
     the video's speed. Frames are quantised to 256 colours as they arrive
     and kept in memory (about width*height bytes each, e.g. 130 kB at
-    480x270) until `close()` writes the file with imageio's pillow plugin.
-    `max_frames` (default None: no cap) stops adding frames after that many.
+    480x270) until `close()` writes the file with Pillow (imageio's GIF
+    backend, used directly so frames can stay palettised). `max_frames`
+    (default 1800: 3 minutes at 10 fps, ~235 MB at 480x270; None for no
+    cap) bounds that: later frames are dropped, `truncated` becomes True and
+    a warning is logged.
     """
 
     def __init__(
@@ -643,9 +647,10 @@ class GifWriter(_PartFile):
         max_width: int = 480,
         max_fps: float = 10,
         *,
-        max_frames: int | None = None,
+        max_frames: int | None = 1800,
     ) -> None:
         self._init_paths(path)
+        self.truncated = False
         src_fps = float(src_fps) if src_fps and src_fps > 0 else _DEFAULT_FPS
         self.fps = min(src_fps, float(max_fps)) if max_fps and max_fps > 0 else src_fps
         self.period = 1.0 / self.fps
@@ -674,6 +679,10 @@ class GifWriter(_PartFile):
         if self._next_t is not None and time_s < self._next_t - 1e-6:
             return False
         if self.max_frames is not None and len(self._images) >= self.max_frames:
+            if not self.truncated:
+                self.truncated = True
+                log.warning("%s: GIF stops at %d frames (%.0f s); later frames dropped",
+                            self.path, self.max_frames, self.max_frames / self.fps)
             return False
         # Next pick one period later (on the grid, so the rate stays exact).
         if self._next_t is None:
