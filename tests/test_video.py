@@ -61,6 +61,8 @@ FORMATS = [
     ("alpha.webm", "libvpx-vp9", {"pix_fmt": "yuva420p"}),
     ("rgba.mov", "png", {"pix_fmt": "rgba"}),
     ("argb.mov", "qtrle", {"pix_fmt": "argb"}),
+    ("pal8.mov", "png", {"pix_fmt": "pal8"}),
+    ("anim.gif", "gif", {"pix_fmt": "pal8", "fps": 10}),
 ]
 
 

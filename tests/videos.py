@@ -71,6 +71,16 @@ def has_encoder(name: str) -> bool:
         return False
 
 
+def _to_pal8(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(indices, ARGB palette) for PyAV's pal8 frames (swscale cannot make pal8)."""
+    colors, idx = np.unique(img.reshape(-1, 3), axis=0, return_inverse=True)
+    assert len(colors) <= 256
+    pal = np.zeros((256, 4), np.uint8)
+    pal[:, 0] = 255  # opaque
+    pal[: len(colors), 1:] = colors
+    return idx.reshape(img.shape[:2]).astype(np.uint8), pal
+
+
 _DEFAULT_PIX = {
     "libx264": "yuv420p",
     "mpeg4": "yuv420p",
@@ -144,12 +154,15 @@ def make_video(
             st.bit_rate = 4_000_000
         for k in range(n):
             img = frame_rgb(k, width, height)
-            if pix_fmt in ("rgba", "argb", "yuva420p", "bgra"):
+            if pix_fmt == "pal8":
+                vf = av.VideoFrame.from_ndarray(_to_pal8(img), format="pal8")
+            elif pix_fmt in ("rgba", "argb", "yuva420p", "bgra"):
                 a = np.full((height, width, 1), 200, np.uint8)
                 vf = av.VideoFrame.from_ndarray(np.concatenate([img, a], 2), format="rgba")
             else:
                 vf = av.VideoFrame.from_ndarray(img, format="rgb24")
-            vf = vf.reformat(format=pix_fmt) if pix_fmt not in ("rgb24", "rgba") else vf
+            if pix_fmt not in ("rgb24", "rgba", "pal8"):
+                vf = vf.reformat(format=pix_fmt)
             vf.pts = ticks[k] * sub
             vf.time_base = tb
             for pkt in st.encode(vf):
