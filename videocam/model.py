@@ -22,6 +22,7 @@ from .cam import class_activation_maps, grad_cam_maps
 META_MEMBER = "videocam.json"
 HEADS = ("gap", "fc4096", "fc1024", "fc512")
 PREPROCESSING = ("rescale", "caffe", "tf", "torch", "none")
+BN_MOMENTUM = 0.9  # Keras' 0.99 leaves inference-mode statistics far behind in short CPU runs
 VGG16_NOTOP = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 _CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
 _TORCH_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32) * 255.0
@@ -62,17 +63,17 @@ class ModelInfo:
 def _conv_bn(x, filters, kernel=3, stride=1, name=""):
     L = keras().layers
     x = L.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    x = L.BatchNormalization(name=f"{name}_bn")(x)
+    x = L.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
     return L.ReLU(name=f"{name}_relu")(x)
 
 
 def _sep_bn(x, filters, stride=1, name=""):
     L = keras().layers
     x = L.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False, name=f"{name}_dw")(x)
-    x = L.BatchNormalization(name=f"{name}_dwbn")(x)
+    x = L.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_dwbn")(x)
     x = L.ReLU(name=f"{name}_dwrelu")(x)
     x = L.Conv2D(filters, 1, use_bias=False, name=f"{name}_pw")(x)
-    x = L.BatchNormalization(name=f"{name}_pwbn")(x)
+    x = L.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_pwbn")(x)
     return L.ReLU(name=f"{name}_pwrelu")(x)
 
 
@@ -176,9 +177,15 @@ def build_model(num_classes: int, backbone: str = "small", head: str = "gap", we
     if head == "gap":
         if backbone in ("small", "vgg16"):
             # the paper's extra layer: 3x3 conv, 1024 filters (VGG), stride 1, pad 1, ReLU
-            filters = 1024 if backbone == "vgg16" else width * 8
-            feat = L.Conv2D(filters, 3, padding="same", activation="relu", name="cam_conv")(feat)
-            cam_layer = "cam_conv"
+            if backbone == "vgg16":
+                feat = L.Conv2D(1024, 3, padding="same", activation="relu", name="cam_conv")(feat)
+                cam_layer = "cam_conv"
+            else:
+                # conv + BN + ReLU: without BN this layer's ReLUs died early in from-scratch runs
+                feat = L.Conv2D(width * 8, 3, padding="same", use_bias=False, name="cam_conv_conv")(feat)
+                feat = L.BatchNormalization(momentum=BN_MOMENTUM, name="cam_conv_bn")(feat)
+                feat = L.ReLU(name="cam_conv")(feat)
+                cam_layer = "cam_conv"
         else:
             cam_layer = feat._keras_history.operation.name
         x = L.GlobalAveragePooling2D(name="gap")(feat)

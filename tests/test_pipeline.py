@@ -1,0 +1,94 @@
+"""The main job end to end: video in, MP4 + CSV + GIF out, one entry per decoded frame."""
+from fractions import Fraction
+
+import av
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from videocam.csvio import read_csv
+from videocam.errors import UsageError
+from videocam.pipeline import process_video
+
+from videos import make_video
+
+
+def _decoded_frames(path):
+    with av.open(str(path)) as c:
+        return [f.time for f in c.decode(video=0)]
+
+
+def test_run_writes_three_files_with_one_entry_per_frame(tiny_model, debate_clip, tmp_path):
+    mp4, _truth, n = debate_clip
+    s = process_video(mp4, model=tiny_model, out_dir=tmp_path, gif=True, batch=8)
+    assert s.frames == n and s.exit_code == 0
+    outs = {k: p.name for k, p in s.outputs.items()}
+    assert outs == {"mp4": "clip.cam.mp4", "csv": "clip.cam.csv", "gif": "clip.cam.gif"}
+    assert len(_decoded_frames(s.outputs["mp4"])) == n
+    table = read_csv(s.outputs["csv"])
+    assert [r.frame for r in table.rows] == list(range(n))
+    assert table.classes == tiny_model.classes
+    src_times = _decoded_frames(mp4)
+    out_times = _decoded_frames(s.outputs["mp4"])
+    np.testing.assert_allclose([r.time_s for r in table.rows], src_times, atol=1e-3)
+    np.testing.assert_allclose(out_times, src_times, atol=2e-3)
+    for r in table.rows:
+        assert abs(sum(r.probs.values()) - 1.0) < 2e-3
+        for b in r.boxes:
+            assert 0 <= b.x0 < b.x1 <= 160 and 0 <= b.y0 < b.y1 <= 90
+    gif = iio.imread(s.outputs["gif"], index=None)
+    assert gif.ndim == 4 and 1 < gif.shape[0] <= n and gif.shape[2] <= 480
+    assert not list(tmp_path.glob(".*part*"))  # no temporary files left behind
+
+
+@pytest.mark.parametrize("name,codec,kw", [
+    ("odd.avi", "mpeg4", {"size": (321, 241)}),
+    ("odd444.mkv", "libx264", {"size": (321, 241), "pix_fmt": "yuv444p"}),
+    ("mpeg4.avi", "mpeg4", {}),
+    ("vp9.webm", "libvpx-vp9", {}),
+    ("mjpeg.avi", "mjpeg", {}),
+    ("vfr.mp4", "libx264", {"vfr": True}),
+    ("late.ts", "libx264", {"start_pts": 7, "rate": Fraction(2997, 125)}),
+])
+def test_codecs_containers_and_timing(tiny_model, tmp_path, name, codec, kw):
+    src = tmp_path / name
+    times = make_video(src, codec=codec, n=9, **kw)
+    s = process_video(src, model=tiny_model, out_dir=tmp_path / "out", batch=4)
+    table = read_csv(s.outputs["csv"])
+    assert len(table.rows) == len(times) == s.frames
+    np.testing.assert_allclose([r.time_s for r in table.rows], times, atol=1e-3)
+    assert len(_decoded_frames(s.outputs["mp4"])) == len(times)
+    with av.open(str(s.outputs["mp4"])) as c:
+        st = c.streams.video[0]
+        w, h = kw.get("size", (64, 48))
+        assert (st.codec_context.width, st.codec_context.height) == (w - w % 2, h - h % 2)
+        assert st.codec_context.name == "h264" and st.codec_context.pix_fmt == "yuv420p"
+
+
+def test_start_end_select_frames(tiny_model, debate_clip, tmp_path):
+    mp4, _, _ = debate_clip
+    s = process_video(mp4, model=tiny_model, out_dir=tmp_path, start=0.4, end=1.0, mp4=False)
+    times = [r.time_s for r in read_csv(s.outputs["csv"]).rows]
+    assert times and min(times) >= 0.4 - 1e-6 and max(times) < 1.0
+
+
+def test_usage_errors_before_any_output(tiny_model, debate_clip, tmp_path):
+    mp4, _, _ = debate_clip
+    out = tmp_path / "o"
+    for kw in ({"threshold": 1.5}, {"batch": 0}, {"mp4": False, "csv": False}):
+        with pytest.raises(UsageError):
+            process_video(mp4, model=tiny_model, out_dir=out, **kw)
+    assert not out.exists()
+    # an output that would overwrite the input (the output name is a link to it)
+    out.mkdir()
+    (out / "clip.cam.csv").symlink_to(mp4)
+    with pytest.raises(UsageError, match="overwrite the input"):
+        process_video(mp4, model=tiny_model, out_dir=out, mp4=False)
+
+
+def test_cli_run_prints_summary(tiny_model_path, debate_clip, tmp_path, capsys):
+    from videocam.cli import main
+    mp4, _, n = debate_clip
+    code = main(["run", str(mp4), "--model", str(tiny_model_path), "--out", str(tmp_path), "--no-mp4"])
+    out = capsys.readouterr().out
+    assert code == 0 and f"{n} frames" in out and "clip.cam.csv" in out

@@ -1,0 +1,81 @@
+"""Training on image folders, evaluation, and bad data folders."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from videocam.cli import main
+from videocam.data import DataError, scan
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    from videocam.synth import make_dataset
+    d = tmp_path_factory.mktemp("data")
+    make_dataset(d, seed=5, n_train=4, n_val=2, n_test=2, progress=False)
+    return d
+
+
+def test_train_one_epoch_then_evaluate(tiny_data, tmp_path):
+    from videocam.evaluate import evaluate_folder
+    from videocam.model import load_model
+    from videocam.train import train
+    out = tmp_path / "m.keras"
+    res = train(tiny_data, out, epochs=1, batch=8, width=8, input_size=(64, 64), verbose=0, log=lambda *_: None)
+    assert out.is_file() and res.best_epoch == 1 and 0.0 <= res.best_val_accuracy <= 1.0
+    cm = load_model(out)
+    assert cm.classes == ["ahn", "hong", "moon", "nobody", "sim", "you"]
+    assert tuple(cm.input_size) == (64, 64)
+    rep = evaluate_folder(cm, tiny_data, json_path=tmp_path / "e.json", progress=False)
+    saved = json.loads((tmp_path / "e.json").read_text())
+    for key in ("accuracy", "loc_accuracy", "maxboxacc", "per_class", "confusion"):
+        assert key in saved
+    assert rep["images"] == 12 and np.array(rep["confusion"]).sum() == 12
+    assert rep["loc_images"] == 10  # every person image has a truth box, nobody has none
+    assert 0.0 <= rep["loc_accuracy"] <= rep["maxboxacc"] + 1e-9 or rep["loc_accuracy"] <= 1.0
+
+
+def _img(path, shape=(20, 20, 3)):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), np.zeros(shape, np.uint8))
+
+
+def test_scan_flat_folder_splits_by_val_split(tmp_path):
+    for c in ("a", "b"):
+        for i in range(10):
+            _img(tmp_path / c / f"{i}.png")
+    _img(tmp_path / "a" / "gray.png", (20, 20))  # grayscale is fine
+    classes, splits = scan(tmp_path, val_split=0.2)
+    assert classes == ["a", "b"]
+    assert len(splits["train"].paths) + len(splits["val"].paths) == 21
+    assert set(splits["val"].labels.tolist()) == {0, 1}
+
+
+@pytest.mark.parametrize("case,msg", [
+    ("missing", "not found"), ("empty", "no class sub-folders"), ("one", "only one class"),
+    ("noimages", "no images"), ("unreadable", "unreadable image"),
+])
+def test_bad_data_dir_is_one_line_error(tmp_path, capsys, case, msg):
+    d = tmp_path / "d"
+    if case != "missing":
+        d.mkdir()
+    if case == "one":
+        _img(d / "a" / "0.png")
+    if case == "noimages":
+        _img(d / "a" / "0.png")
+        (d / "b").mkdir()
+    if case == "unreadable":
+        _img(d / "a" / "0.png")
+        _img(d / "a" / "1.png")
+        (d / "b").mkdir()
+        _img(d / "b" / "0.png")
+        (d / "b" / "1.png").write_text("not an image")
+        (d / "b" / "2.png").write_text("not an image either")
+    code = main(["train", str(d), "--out", str(tmp_path / "m.keras"), "--epochs", "1"])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert err.startswith("error:") and msg in err and len(err.strip().splitlines()) == 1
+    with pytest.raises(DataError):
+        from videocam.train import train
+        train(d, tmp_path / "m.keras", epochs=1)
