@@ -199,7 +199,7 @@ class _Prefetch:
         self._t.join(timeout=5)
 
 
-class _Writers:
+class Writers:
     """Everything that consumes a finished result, run on the writer thread."""
 
     def __init__(self, paths: dict[str, Path], classes, fps: float, width: int, height: int,
@@ -352,7 +352,7 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
     stop = _StopFlag()
     if handle_signals:
         stop.install()
-    writers = _Writers(paths, cm.classes, reader.fps, reader.width, reader.height, gif_fps,
+    writers = Writers(paths, cm.classes, reader.fps, reader.width, reader.height, gif_fps,
                        extra=on_result)
     sink = AsyncSink(writers.consume, maxsize=4, on_close=writers.close, on_abort=writers.abort)
     total = reader.frame_count_hint or None
