@@ -326,6 +326,35 @@ class CamModel:
     def input_size(self) -> tuple[int, int]:
         return tuple(self.info.input_size)
 
+    # -- precision --
+    def set_precision(self, precision: str) -> None:
+        """Run the forward pass in `float32` or `bf16` (mixed: bf16 compute, float32 weights).
+
+        The graph is rebuilt from its config under Keras' `mixed_bfloat16`
+        policy and given the same weights; CAMs still use the float32 Dense
+        kernel, so only the features carry bf16 rounding.
+        """
+        if precision == self.precision:
+            return
+        if precision not in ("float32", "bf16"):
+            raise ModelError(f"unknown precision {precision!r}; use float32 or bf16")
+        src = self.keras_model
+        if precision == "bf16":
+            K = keras()
+            cfg = src.get_config()
+            for layer in cfg["layers"]:
+                if layer["class_name"] != "InputLayer":
+                    layer["config"]["dtype"] = "mixed_bfloat16"
+            model = K.Model.from_config(cfg)
+            model.set_weights(src.get_weights())
+        else:
+            model = self._float_model
+        self._float_model = getattr(self, "_float_model", None) or src
+        feat_name = self.cam_layer_name
+        self._two_out = keras().Model(model.inputs, [model.outputs[0], model.get_layer(feat_name).output])
+        self._logit_model = None
+        self.precision = precision
+
     # -- input --
     def input_size_for(self, width: int, height: int, aspect: str = "square") -> tuple[int, int]:
         """(height, width) fed to the network for a frame of this size.

@@ -1,0 +1,236 @@
+"""`videocam bench`: how close the pipeline gets to the bare model.
+
+Rows, all in one process on the same frames:
+1. `model` — the bare forward pass at the best batch size (the ceiling);
+2. `pipeline` / `pipeline+gif` — the full `videocam run` path;
+3. `per-frame baseline` — the original blog loop: per frame a PIL resize, a
+   batch-of-one predict, CAM by a Python loop over channels, cv2.resize of
+   the map, a matplotlib figure saved to PNG, then a GIF from the PNGs.
+Then a stage breakdown (ms/frame) and start-up time (import to first frame).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+BATCHES = (1, 4, 8, 16, 32)
+
+
+def _timed(fn, min_seconds: float = 2.0, min_runs: int = 2) -> float:
+    """Seconds per call (best of repeated timing windows, after one warm-up call)."""
+    fn()
+    runs, t0 = 0, time.perf_counter()
+    while runs < min_runs or time.perf_counter() - t0 < min_seconds:
+        fn()
+        runs += 1
+    return (time.perf_counter() - t0) / runs
+
+
+def _frames(video, n: int) -> tuple[list, float, int, int]:
+    from .video import VideoReader
+    out = []
+    with VideoReader(video) as r:
+        fps, w, h = r.fps, r.width, r.height
+        for f in r:
+            out.append(f)
+            if len(out) >= n:
+                break
+    return out, fps, w, h
+
+
+def model_ceiling(cm, frames, batches=BATCHES, precision_note=""):
+    """Best forward-pass throughput over batch sizes: {batch: fps}."""
+    x_all = cm.prepare([f.rgb for f in frames[:max(batches)]])
+    by_batch = {}
+    for b in batches:
+        x = x_all[:b] if len(x_all) >= b else np.resize(x_all, (b,) + x_all.shape[1:])
+        sec = _timed(lambda: cm.forward(x), min_seconds=1.5)
+        by_batch[b] = b / sec
+    return by_batch
+
+
+def stage_breakdown(cm, video, frames, batch: int) -> dict:
+    """ms per frame for each stage, run one after another on the same frames."""
+    from .pipeline import build_stages
+    from .render import Renderer
+    from .stages import run_stages
+    from .types import FrameResult
+    from .video import Mp4Writer, VideoReader
+
+    n = len(frames)
+    out = {}
+    t0 = time.perf_counter()
+    with VideoReader(video) as r:
+        for i, _ in enumerate(r):
+            if i + 1 >= n:
+                break
+    out["decode"] = (time.perf_counter() - t0) / n
+    rgbs = [f.rgb for f in frames]
+    t0 = time.perf_counter()
+    xs = [cm.prepare(rgbs[i:i + batch]) for i in range(0, n, batch)]
+    out["preprocess"] = (time.perf_counter() - t0) / n
+    cm.forward(xs[0])
+    t0 = time.perf_counter()
+    fw = [cm.forward(x) for x in xs]
+    out["forward"] = (time.perf_counter() - t0) / n
+    stages = build_stages(cm)
+    classes = tuple(cm.classes)
+    t0 = time.perf_counter()
+    results = []
+    for k, (x, (probs, feats)) in enumerate(zip(xs, fw)):
+        cams = cm.cams_from(x, probs, feats)
+        batch_frames = frames[k * batch:(k + 1) * batch]
+        rs = [FrameResult(frame=f, classes=classes, probs=probs[i], cams=cams[i])
+              for i, f in enumerate(batch_frames)]
+        results += run_stages(stages, rs)
+    out["cam+boxes"] = (time.perf_counter() - t0) / n
+    ren = Renderer()
+    t0 = time.perf_counter()
+    drawn = [ren.annotate(r.frame.rgb, r) for r in results]
+    out["annotate"] = (time.perf_counter() - t0) / n
+    with tempfile.TemporaryDirectory() as d:
+        w = Mp4Writer(Path(d) / "x.mp4", 25.0, drawn[0].shape[1], drawn[0].shape[0])
+        t0 = time.perf_counter()
+        for r, img in zip(results, drawn):
+            w.write(img, r.frame.time_s)
+        w.close()
+        out["encode"] = (time.perf_counter() - t0) / n
+    return {k: v * 1000.0 for k, v in out.items()}
+
+
+def pipeline_fps(cm, video, batch: int, gif: bool, frames: int) -> float:
+    from .pipeline import process_video
+    with tempfile.TemporaryDirectory() as d:
+        s = process_video(video, model=cm, out_dir=d, gif=gif, batch=batch, handle_signals=False,
+                          warn=lambda m: None)
+    return s.frames / s.seconds
+
+
+def per_frame_baseline(cm, frames, out_gif: Path) -> float:
+    """The original blog's loop, reproduced faithfully; returns frames/s."""
+    import cv2
+    import imageio.v2 as imageio
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.patches as patches
+    import matplotlib.pyplot as plt
+    from PIL import Image
+    from scipy import ndimage
+    from skimage.measure import regionprops
+
+    from ._tf import keras
+    from .model import preprocess
+
+    K = keras()
+    km = cm.keras_model
+    feat_model = K.Model(km.inputs, [km.outputs[0], km.get_layer(cm.cam_layer_name).output])
+    W = cm.weights
+    h, w = cm.input_size
+    pngs = []
+    with tempfile.TemporaryDirectory() as d:
+        t0 = time.perf_counter()
+        for i, f in enumerate(frames):
+            img = Image.fromarray(f.rgb).resize((w, h))
+            x = preprocess(np.asarray(img, dtype=np.float32)[None], cm.info.preprocessing)
+            pred, conv = feat_model.predict(x, verbose=0)
+            c = int(np.argmax(pred[0]))
+            conv = conv[0]
+            cam = np.zeros(conv.shape[:2], dtype=np.float32)
+            for k in range(conv.shape[2]):  # the blog's loop over channels
+                cam += W[k, c] * conv[:, :, k]
+            cam = cv2.resize(cam, (w, h))
+            cam = cam / cam.max() if cam.max() > 0 else cam
+            labels, _ = ndimage.label(cam > 0.2)
+            fig, ax = plt.subplots(1, figsize=(6, 6))
+            ax.imshow(np.asarray(img))
+            ax.imshow(cam, cmap="jet", alpha=0.5)
+            for r in regionprops(labels):
+                y0, x0, y1, x1 = r.bbox
+                ax.add_patch(patches.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color="r"))
+            ax.set_title(f"{cm.classes[c]} {pred[0, c]:.2f}")
+            p = Path(d) / f"{i:05d}.png"
+            fig.savefig(p)
+            plt.close(fig)
+            pngs.append(p)
+        imageio.mimsave(out_gif, [imageio.imread(p) for p in pngs], duration=0.1)
+        return len(frames) / (time.perf_counter() - t0)
+
+
+def startup_seconds(model_path, video) -> float:
+    """Wall time from a fresh interpreter's import to the first frame's result."""
+    code = (
+        "import time; t=time.perf_counter()\n"
+        "import videocam\n"
+        "from videocam.video import VideoReader\n"
+        f"m = videocam.load_model({str(model_path)!r} if {model_path is not None} else None)\n"
+        f"r = VideoReader({str(video)!r}); f = next(iter(r))\n"
+        "m.predict(f.rgb[None])\n"
+        "print(time.perf_counter()-t)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def run_bench(model=None, video=None, frames: int = 300, batch: int | None = None, json_path=None,
+              baseline_frames: int = 30, precision: str = "float32", log=print) -> dict:
+    from .model import load_model
+    from .synth import make_video
+
+    tmp = tempfile.TemporaryDirectory()
+    try:
+        if video is None:
+            video = Path(tmp.name) / "bench.mp4"
+            make_video(video, Path(tmp.name) / "bench.truth.csv", seed=7, duration_s=frames / 25.0,
+                       fps=25, size=(640, 360), progress=False)
+        cm = load_model(model)
+        if precision != "float32":
+            cm.set_precision(precision)
+        fr, fps, w, h = _frames(video, frames)
+        n = len(fr)
+        log(f"model {model or 'bundled default'} ({', '.join(cm.classes)}), {n} frames {w}x{h}, "
+            f"{os.cpu_count()} CPUs, precision {precision}")
+        by_batch = model_ceiling(cm, fr)
+        best_b = max(by_batch, key=by_batch.get)
+        b = batch or best_b
+        rows = [("model", by_batch[b] if batch else by_batch[best_b])]
+        rows.append(("pipeline", pipeline_fps(cm, video, b, False, n)))
+        rows.append(("pipeline+gif", pipeline_fps(cm, video, b, True, n)))
+        if baseline_frames and not cm.gradcam:
+            rows.append(("per-frame baseline", per_frame_baseline(cm, fr[:baseline_frames],
+                                                                 Path(tmp.name) / "baseline.gif")))
+        stages = stage_breakdown(cm, video, fr, b)
+        start = startup_seconds(model, video)
+        base = rows[0][1]
+        report = {
+            "frames": n, "size": [w, h], "batch": b, "precision": precision,
+            "model_fps_by_batch": {str(k): round(v, 1) for k, v in by_batch.items()},
+            "rows": [{"name": k, "fps": round(v, 1), "ratio": round(v / base, 3)} for k, v in rows],
+            "stages_ms_per_frame": {k: round(v, 2) for k, v in stages.items()},
+            "startup_s": round(start, 2),
+        }
+        log(format_report(report))
+        if json_path:
+            Path(json_path).write_text(json.dumps(report, indent=1))
+        return report
+    finally:
+        tmp.cleanup()
+
+
+def format_report(r: dict) -> str:
+    lines = ["model forward fps by batch: " + ", ".join(f"{k}: {v}" for k, v in r["model_fps_by_batch"].items()),
+             f"{'row':<20}{'frames/s':>10}{'x model':>10}"]
+    for row in r["rows"]:
+        lines.append(f"{row['name']:<20}{row['fps']:>10.1f}{row['ratio']:>10.3f}")
+    st = r["stages_ms_per_frame"]
+    total = sum(st.values())
+    lines.append("stage breakdown (ms/frame, run one after another): " + ", ".join(
+        f"{k} {v:.2f} ({100 * v / total:.0f}%)" for k, v in st.items()))
+    lines.append(f"start-up (import to first frame): {r['startup_s']:.2f} s")
+    return "\n".join(lines)
