@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 _DEFAULT_FPS = 25.0
 # Consecutive demux errors after which the rest of the file is given up on.
 _MAX_DEMUX_ERRORS = 64
+# Demuxers FFmpeg uses for single still images: a picture is not a video.
+_IMAGE_FORMATS = ("image2",)
 
 
 class VideoError(Exception):
@@ -93,6 +95,40 @@ def _why_invalid(p: Path) -> str:
     return "not a video file"
 
 
+def _missing(gap: float, period: float) -> int:
+    """Frames that fit in a gap of `gap` seconds where one `period` was expected."""
+    return max(0, int(math.floor(gap / period + 0.3)) - 1)
+
+
+class _Timeline:
+    """Presentation times seen so far, to spot frames missing from a constant-rate stream."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last: float | None = None
+        self.period = 0.0
+        self.deltas = 0
+        self.on_beat = 0      # deltas of about one period
+        self.gap_frames = 0   # frames that would fit in the longer gaps
+        self.complete = False
+
+    def add(self, t: float, period: float) -> None:
+        self.count += 1
+        self.period = period
+        if self.last is not None and t > self.last:
+            d = t - self.last
+            self.deltas += 1
+            if abs(d - period) <= 0.25 * period:
+                self.on_beat += 1
+            else:
+                self.gap_frames += _missing(d, period)
+        self.last = t
+
+    def regular(self) -> bool:
+        """Constant rate: (nearly) every step is one period; else gaps mean nothing."""
+        return self.count >= 2 and self.on_beat >= 0.8 * self.deltas
+
+
 class VideoReader:
     """Decode a video file into `Frame`s (RGB uint8, presentation times).
 
@@ -124,11 +160,13 @@ class VideoReader:
         self.end_s = end_s
         self.autorotate = autorotate
         self.errors = 0
+        self.corrupt_frames = 0
         self._container = None
         self._gen: Iterator[Frame] | None = None
         self._peeked: list[Frame] = []
         self._rotation: int | None = None
         self._done = False
+        self._timeline = _Timeline()
 
         p = self.path
         if not p.exists():
@@ -150,6 +188,12 @@ class VideoReader:
         except (av.error.FFmpegError, OSError, UnicodeDecodeError) as e:
             raise VideoError(f"cannot open {p}: {_first_line(e)}") from None
         streams = self._container.streams.video
+        fmt = self._container.format.name or ""
+        if fmt in _IMAGE_FORMATS or fmt.endswith("_pipe"):
+            self._container.close()
+            self._container = None
+            kind = fmt[: -len("_pipe")] if fmt.endswith("_pipe") else "image"
+            raise VideoError(f"{p}: a still image ({kind}), not a video")
         if not streams:
             self._container.close()
             self._container = None
@@ -164,6 +208,7 @@ class VideoReader:
         self._fps = self._read_fps()
         self._duration = self._read_duration()
         self._stream_frames = int(self._stream.frames or 0)
+        self._container_streams = len(self._container.streams)
         self._start_time = self._read_start()
         if self._width <= 0 or self._height <= 0:
             # Some formats only learn the size from the first frame.
@@ -266,6 +311,39 @@ class VideoReader:
     def codec_name(self) -> str:
         return self._codec_name
 
+    @property
+    def frames_lost(self) -> int:
+        """About how many frames could not be decoded (0 when it cannot tell).
+
+        Known once the file has been read to the end (or to `end_s`): the
+        shortfall against the header's frame count (whole-file reads only),
+        or, for a constant-rate stream, the frames missing from its timeline
+        (gaps between frames, and an end cut short against the video
+        stream's duration), whichever says more.
+        """
+        tl = self._timeline
+        if not tl.complete:
+            return 0
+        lost = 0
+        if self.start_s is None and self.end_s is None and self._stream_frames > 0:
+            lost = max(lost, self._stream_frames - tl.count)
+        if tl.regular():
+            missing = tl.gap_frames
+            dur = self._video_duration()
+            if self.end_s is None and dur and tl.last is not None:
+                missing += _missing(self._start_time + dur - tl.last, tl.period)
+            lost = max(lost, missing)
+        return max(0, lost)
+
+    def _video_duration(self) -> float | None:
+        """The video stream's own duration (a container's may be an audio track's)."""
+        s = self._stream
+        if s.duration and s.time_base:
+            return float(s.duration * s.time_base)
+        if self._container_streams == 1:
+            return self._duration
+        return None
+
     # -- iteration -----------------------------------------------------------
 
     def __iter__(self) -> Iterator[Frame]:
@@ -299,6 +377,7 @@ class VideoReader:
                     for f in frames:
                         if getattr(f, "is_corrupt", False):
                             # Shown anyway: a damaged picture beats a gap.
+                            self.corrupt_frames += 1
                             log.debug("%s: corrupt frame at pts %s", self.path, f.pts)
                         yield f
                 return  # demux ended normally (decoder flushed)
@@ -393,8 +472,10 @@ class VideoReader:
             if rgb is None:
                 continue
             yield Frame(index=index, time_s=float(t), rgb=rgb)
+            self._timeline.add(float(t), 1.0 / fps)
             index += 1
         self._done = True
+        self._timeline.complete = True
 
     def _to_rgb(self, f: av.VideoFrame) -> np.ndarray | None:
         try:
