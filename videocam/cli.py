@@ -227,6 +227,13 @@ def main(argv=None) -> int:
         where = f": {e.filename}" if getattr(e, "filename", None) else ""
         print(f"error: {e.strerror or e}{where}", file=sys.stderr)
         return EXIT_FAIL
+    except Exception as e:  # noqa: BLE001 - a bug or a library failure: still one line
+        if os.environ.get("VIDEOCAM_DEBUG"):
+            raise
+        text = " ".join(str(e).split())[:300] or "no message"
+        print(f"error: unexpected {type(e).__name__}: {text} (VIDEOCAM_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return EXIT_FAIL
     return int(code or 0)
 
 

@@ -325,10 +325,28 @@ def process_video(
                        progress, on_result, handle_signals)
     finally:
         reader.close()
-    if reader.errors:
-        warn(f"{reader.errors} corrupt packet(s) or frame(s) could not be decoded and were skipped")
-        summary.lost = reader.errors
+    if not summary.interrupted:
+        _warn_damage(reader, summary, warn)
     return summary
+
+
+def _warn_damage(reader, summary: RunSummary, warn: Callable[[str], None]) -> None:
+    """One warning for a damaged or cut-short input: how many frames were lost."""
+    lost, bad = reader.frames_lost, reader.errors
+    damaged = getattr(reader, "corrupt_frames", 0)
+    summary.lost = max(lost, bad)
+    if lost:
+        msg = (f"{lost} frame(s) could not be decoded (damaged or cut-short file) and were skipped; "
+               f"processed the {summary.frames} that decoded")
+    elif bad:
+        msg = f"{bad} corrupt packet(s) could not be decoded and were skipped"
+    elif damaged:
+        msg = f"{damaged} frame(s) decoded with errors (damaged or cut-short file)"
+    else:
+        return
+    if damaged and (lost or bad):
+        msg += f" ({damaged} frame(s) shown with decoding errors)"
+    warn(msg)
 
 
 def gif_cap(reader) -> float:
@@ -374,6 +392,10 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
             if bar.total is not None and bar.n + len(frames) > bar.total:
                 bar.total = None  # the header's frame count was wrong: count on without a total
             bar.update(len(frames))
+        if summary.frames == 0 and not stop.event.is_set():
+            from .video import VideoError
+            where = " between --start and --end" if reader.start_s or reader.end_s is not None else ""
+            raise VideoError(f"{input_path}: no frames to process{where}")
         ok = True
     finally:
         prefetch.close()
@@ -385,5 +407,5 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
         stop.restore()
     summary.seconds = time.perf_counter() - t0
     summary.interrupted = stop.signal_name
-    summary.outputs = {k: v for k, v in paths.items()}
+    summary.outputs = {k: v for k, v in paths.items() if v.exists()}  # none for an empty interrupted run
     return summary
