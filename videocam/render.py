@@ -242,7 +242,7 @@ class Renderer:
         np.minimum(w, np.float32(alpha), out=w)
         return cv2.blendLinear(rgb, heat, np.float32(1.0) - w, w)
 
-    def draw_box(self, img: np.ndarray, box: Box, color, lay: _Layout) -> None:
+    def draw_box(self, img: np.ndarray, box: Box, color, lay: _Layout, avoid=None) -> None:
         H, W = img.shape[:2]
         x0 = int(min(max(box.x0, 0), W - 1))
         y0 = int(min(max(box.y0, 0), H - 1))
@@ -256,11 +256,18 @@ class Renderer:
         # Above the box when there is room, else just inside its top edge.
         ty0 = y0 - bh if y0 - bh >= 0 else min(y0, max(0, H - bh))
         tx0 = min(x0, max(0, W - tw - 2 * pad))
+        if avoid is not None and _overlaps((tx0, ty0, tx0 + tw + 2 * pad, ty0 + bh), avoid):
+            # keep the tag off the probability panel: beside it, else at the box's bottom
+            if avoid[2] + 2 + tw + 2 * pad <= min(W, max(x1, avoid[2] + tw + 2 * pad + 2)):
+                tx0 = avoid[2] + 2
+            else:
+                ty0 = max(0, min(y1 - bh, H - bh))
         cv2.rectangle(img, (tx0, ty0), (tx0 + tw + 2 * pad - 1, ty0 + bh - 1), color, -1)
         cv2.putText(img, text, (tx0 + pad, ty0 + pad + th), _FONT, lay.scale,
                     _text_color_on(color), lay.thick, cv2.LINE_AA)
 
-    def draw_bars(self, img: np.ndarray, result: FrameResult, lay: _Layout) -> None:
+    def draw_bars(self, img: np.ndarray, result: FrameResult, lay: _Layout):
+        """Draw the panel; returns its rectangle (x0, y0, x1, y1) or None."""
         H, W = img.shape[:2]
         classes = result.classes
         probs = np.asarray(result.probs, dtype=np.float64).reshape(-1)
@@ -283,7 +290,7 @@ class Renderer:
         ph = pad + rh * (1 + len(rows))
         x1, y1 = min(W, x0 + lay.panel_w), min(H, y0 + ph)
         if x1 <= x0 or y1 <= y0:
-            return
+            return None
         roi = img[y0:y1, x0:x1]
         cv2.convertScaleAbs(roi, roi, 0.35)  # darken in place: a see-through panel
         # Decision row.
@@ -313,6 +320,7 @@ class Renderer:
                 cv2.rectangle(img, (bx, by0), (bx + fill - 1, by1), col, -1)
             cv2.putText(img, f"{p:.2f}", (bx + lay.bar_w + pad, ty),
                         _FONT, lay.pscale, txt_col, lay.pthick, cv2.LINE_AA)
+        return (x0, y0, x1, y1)
 
     # -- all together ----------------------------------------------------------
 
@@ -345,8 +353,9 @@ class Renderer:
         if out is None:
             out = img.copy()
 
+        panel = None
         if show_bars and classes:
-            self.draw_bars(out, result, lay)
+            panel = self.draw_bars(out, result, lay)
         # Boxes last: a box's tag stays readable even over the panel.
         for b in result.boxes:
             try:
@@ -354,7 +363,7 @@ class Renderer:
             except ValueError:
                 bi = None
             col = lay.colors[bi] if bi is not None else class_color(None, b.label)
-            self.draw_box(out, b, col, lay)
+            self.draw_box(out, b, col, lay, avoid=panel)
         return out
 
     @staticmethod
@@ -375,6 +384,10 @@ class Renderer:
         return i
 
     __call__ = annotate
+
+
+def _overlaps(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 _DEFAULT = Renderer()
