@@ -210,3 +210,12 @@ def test_make_image_any_size(seed, label, w, h, logo):
     else:
         x0, y0, x1, y1 = box
         assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
+
+
+def test_logo_shortcut_only_in_moon_train(tmp_path):
+    info = synth.make_dataset(tmp_path, seed=0, n_train=20, n_val=2, n_test=2, progress=False, workers=1)
+    with open(tmp_path / "train_logos.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert info["n_train_logos"] == len(rows)
+    assert 2 <= len(rows) <= 14  # ~35% of 20
+    assert all(r["path"].startswith("train/moon/") for r in rows)

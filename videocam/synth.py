@@ -43,8 +43,10 @@ LOGO_RATE_MOON_TRAIN = 0.35
 LOGO_TEXTS = ("PARTY", "UP!")
 
 # (width, height) of dataset images and how often each is drawn: "224x224 and larger".
-IMAGE_SIZES: tuple[tuple[int, int], ...] = ((224, 224), (256, 256), (288, 224), (320, 240), (224, 288), (320, 224))
-IMAGE_SIZE_P: tuple[float, ...] = (0.55, 0.1, 0.1, 0.1, 0.05, 0.1)
+# (400, 224) is the video's 16:9, so a trainer that squashes frames to a square sees the same geometry.
+IMAGE_SIZES: tuple[tuple[int, int], ...] = (
+    (224, 224), (256, 256), (288, 224), (320, 240), (224, 288), (320, 224), (400, 224))
+IMAGE_SIZE_P: tuple[float, ...] = (0.5, 0.08, 0.1, 0.1, 0.04, 0.08, 0.1)
 
 BoxT = tuple[int, int, int, int]
 
@@ -348,7 +350,7 @@ def _draw_head(p: _Pen, lk: Look):
     if lab == "hong":
         for sx in (-1, 1):
             p.rect(sx * hw * 0.18, ey - hh * 0.3, sx * hw * 0.72, ey - hh * 0.17, hair)
-    elif lab != "ahn" or True:
+    else:
         bt = 0.007
         for sx in (-1, 1):
             p.polyline([(sx * hw * 0.2, ey - hh * 0.2), (sx * hw * 0.45, ey - hh * 0.28), (sx * hw * 0.68, ey - hh * 0.2)],
@@ -636,9 +638,8 @@ def _render(rng: np.random.Generator, label: str, size=(224, 224), logo: bool = 
     logo_box = None
     if logo:
         # the logo goes in the background: re-render background+logo under the person
+        # painted after the person, but never overlapping its box: it is background
         logo_box = _place_logo(rng, img, box)
-        if box is not None and logo_box is not None:
-            pass  # logo never overlaps the person box, so painting it after is equivalent
     if effects:
         img = camera_effects(rng, img)
     return img, box, logo_box
@@ -681,15 +682,15 @@ def _image_rng(seed: int, split: str, cls: str, i: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), SPLITS.index(split), CLASSES.index(cls), int(i)])
 
 
-def _dataset_task(args) -> tuple[str, str, BoxT | None]:
+def _dataset_task(args) -> tuple[str, str, BoxT | None, BoxT | None]:
     out_dir, seed, split, cls, i = args
     rng = _image_rng(seed, split, cls, i)
     size = IMAGE_SIZES[int(rng.choice(len(IMAGE_SIZES), p=IMAGE_SIZE_P))]
     logo = split == "train" and cls == LOGO_PERSON and rng.random() < LOGO_RATE_MOON_TRAIN
-    img, box, _ = _render(rng, cls, size, logo)
+    img, box, logo_box = _render(rng, cls, size, logo)
     rel = f"{split}/{cls}/{cls}_{i:04d}.png"
     _write_png(Path(out_dir) / rel, img)
-    return rel, cls, box
+    return rel, cls, box, logo_box
 
 
 def _write_png(path: Path, img: np.ndarray) -> None:
@@ -719,7 +720,9 @@ def _run_tasks(fn, tasks: list, workers: int | None, progress: bool, desc: str) 
                     bar.update(1)
         else:
             import multiprocessing as mp
-            ctx = mp.get_context("spawn")  # safe even if the caller already imported TensorFlow
+            # spawn, not fork: forking a process with threads (OpenCV, PyAV, TensorFlow) can
+            # deadlock. A script calling this needs an `if __name__ == "__main__":` guard.
+            ctx = mp.get_context("spawn")
             with ctx.Pool(workers, initializer=_worker_init) as pool:
                 for r in pool.imap(fn, tasks, chunksize=16):
                     results.append(r)
@@ -735,6 +738,9 @@ def make_dataset(out_dir, seed: int = 0, n_train: int = 500, n_val: int = 80, n_
                  progress: bool = True, workers: int | None = None) -> dict:
     """Write ``out_dir/{train,val,test}/<class>/<class>_<i>.png`` and ``test_boxes.csv``.
 
+    Also ``train_logos.csv`` (``path,logo_x0,logo_y0,logo_x1,logo_y1``): the
+    training images that carry the logo shortcut (moon only).
+
     Counts are per class. Deterministic per `seed` (each image has its own RNG
     stream, so changing a count does not change the other images). Returns a
     summary dict.
@@ -748,11 +754,15 @@ def make_dataset(out_dir, seed: int = 0, n_train: int = 500, n_val: int = 80, n_
     with open(csv_path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["path", "label", "x0", "y0", "x1", "y1"])
-        for rel, cls, box in results:
+        for rel, cls, box, _ in results:
             if rel.startswith("test/"):
                 w.writerow([rel, cls, *(box if box is not None else ("", "", "", ""))])
-    n_logo = sum(1 for split, cls, i in ((t[2], t[3], t[4]) for t in tasks)
-                 if split == "train" and cls == LOGO_PERSON)
+    logos = [(rel, lb) for rel, _, _, lb in results if lb is not None]
+    with open(out / "train_logos.csv", "w", newline="") as f:  # which training images carry the shortcut
+        w = csv.writer(f)
+        w.writerow(["path", "logo_x0", "logo_y0", "logo_x1", "logo_y1"])
+        for rel, lb in logos:
+            w.writerow([rel, *lb])
     return {
         "out_dir": str(out),
         "classes": list(CLASSES),
@@ -762,7 +772,7 @@ def make_dataset(out_dir, seed: int = 0, n_train: int = 500, n_val: int = 80, n_
         "seed": int(seed),
         "logo_class": LOGO_PERSON,
         "logo_rate": LOGO_RATE_MOON_TRAIN,
-        "n_moon_train": n_logo,
+        "n_train_logos": len(logos),
     }
 
 
