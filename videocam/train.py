@@ -138,7 +138,7 @@ def train(
               .batch(batch).prefetch(AUTO))
     steps = max(1, math.ceil(len(x_train) / batch)) * epochs
     warm = max(1, steps // 20)
-    schedule = K.optimizers.schedules.CosineDecay(lr * 0.1, decay_steps=steps - warm, alpha=0.01,
+    schedule = K.optimizers.schedules.CosineDecay(lr * 0.1, decay_steps=max(1, steps - warm), alpha=0.01,
                                                  warmup_target=lr, warmup_steps=warm)
     model.compile(optimizer=K.optimizers.AdamW(learning_rate=schedule, weight_decay=1e-4),
                   loss=K.losses.CategoricalCrossentropy(label_smoothing=0.05),
