@@ -246,6 +246,32 @@ def test_vfr_input_is_not_reported_as_damaged(capsys, tmp_path, tiny_model_path)
     assert code == 0 and "warning" not in err
 
 
+def test_longer_audio_track_is_not_a_cut_short_video(capsys, tmp_path, tiny_model_path):
+    src = tmp_path / "talk.mkv"  # 10 video frames (0.4 s), 1 s of audio: the container says 1.15 s
+    with av.open(str(src), "w") as out:
+        v = out.add_stream("libx264", rate=25)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        a = out.add_stream("aac", rate=8000)
+        for i in range(10):
+            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 20 * i, np.uint8), format="rgb24")
+            f.pts = i
+            for pkt in v.encode(f):
+                out.mux(pkt)
+        for pkt in v.encode(None):
+            out.mux(pkt)
+        for k in range(8):
+            fr = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            fr.sample_rate, fr.pts = 8000, k * 1024
+            for pkt in a.encode(fr):
+                out.mux(pkt)
+        for pkt in a.encode(None):
+            out.mux(pkt)
+    out = tmp_path / "out"
+    code, _, err = cli(capsys, src, "--model", tiny_model_path, "--out", out)
+    assert code == 0 and "warning" not in err
+    check_outputs(out, "talk", 10)
+
+
 def test_no_frames_in_range_is_an_error_not_an_empty_output(capsys, tmp_path, tiny_model_path):
     src = tmp_path / "short.mp4"
     make_video(src, n=5)

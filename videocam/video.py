@@ -208,7 +208,7 @@ class VideoReader:
         self._fps = self._read_fps()
         self._duration = self._read_duration()
         self._stream_frames = int(self._stream.frames or 0)
-        self._container_streams = len(self._container.streams)
+        self._video_dur = self._read_video_duration()
         self._start_time = self._read_start()
         if self._width <= 0 or self._height <= 0:
             # Some formats only learn the size from the first frame.
@@ -329,18 +329,18 @@ class VideoReader:
             lost = max(lost, self._stream_frames - tl.count)
         if tl.regular():
             missing = tl.gap_frames
-            dur = self._video_duration()
+            dur = self._video_dur
             if self.end_s is None and dur and tl.last is not None:
                 missing += _missing(self._start_time + dur - tl.last, tl.period)
             lost = max(lost, missing)
         return max(0, lost)
 
-    def _video_duration(self) -> float | None:
+    def _read_video_duration(self) -> float | None:
         """The video stream's own duration (a container's may be an audio track's)."""
         s = self._stream
         if s.duration and s.time_base:
             return float(s.duration * s.time_base)
-        if self._container_streams == 1:
+        if len(self._container.streams) == 1:
             return self._duration
         return None
 
