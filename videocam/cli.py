@@ -188,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _register_more(sub) -> None:
     """Commands that live in their own modules register here (score, report, live, bench, ...)."""
     import importlib
-    for name in ("score", "report", "live", "bench", "compare", "figure"):
+    for name in ("score", "report", "live", "bench", "compare", "figure", "ablation"):
         try:
             mod = importlib.import_module(f".{name}_cli", __package__)
         except ModuleNotFoundError as e:

@@ -40,12 +40,17 @@ class Decide:
     """
 
     nobody_below: float | None = None
+    use_nobody: bool = True  # False: the original single-image rule, always some person
 
     def __call__(self, results: list[FrameResult]) -> list[FrameResult]:
         for r in results:
-            i = int(np.argmax(r.probs))
+            probs = r.probs
+            if not self.use_nobody and NOBODY in r.classes:
+                probs = np.array(probs, dtype=np.float32, copy=True)
+                probs[r.classes.index(NOBODY)] = -1.0
+            i = int(np.argmax(probs))
             label, score = r.classes[i], float(r.probs[i])
-            if self.nobody_below is not None and score < self.nobody_below:
+            if self.use_nobody and self.nobody_below is not None and score < self.nobody_below:
                 label = NOBODY
             r.label, r.score = label, score
             r.notes.setdefault("present", [] if label == NOBODY else [i])
