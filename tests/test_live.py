@@ -3,6 +3,8 @@ file playback, headless detection, clean stops, and the CLI."""
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -15,7 +17,7 @@ from videocam.cli import main
 from videocam.csvio import read_csv
 from videocam.errors import UsageError
 from videocam.live import (HEADLESS_MESSAGE, CameraSource, FileSource, LatestSlot, display_available,
-                           open_source, run_live)
+                           draw_status, open_source, run_live)
 from videocam.video import VideoError
 
 
@@ -180,6 +182,7 @@ def test_file_source_headless_writes_mp4_and_csv(tiny_model, debate_clip, tmp_pa
                  max_frames=7, realtime=False, batch=batch, say=said.append)
     assert said == [f"{HEADLESS_MESSAGE} (DISPLAY and WAYLAND_DISPLAY are not set)"]
     assert s.frames == 7 and s.dropped == 0 and s.exit_code == 0 and s.stopped_by == "--max-frames 7"
+    assert s.produced == 7  # a frame still waiting in the slot at the stop is not counted
     rows = read_csv(s.outputs["csv"]).rows
     assert [r.frame for r in rows] == list(range(7))
     src_times = _mp4_times(clip)[:7]
@@ -209,7 +212,7 @@ def test_fake_camera_end_to_end_counts_drops(tiny_model, tmp_path):
     cap = FakeCapture(period=0.001, size=(96, 64))
     s = run_live(0, model=tiny_model, capture_factory=lambda spec: cap, display=False,
                  record=tmp_path / "cam.mp4", csv=tmp_path / "cam.csv", max_frames=5)
-    assert s.frames == 5 and s.dropped > 0 and s.produced >= s.frames + s.dropped
+    assert s.frames == 5 and s.dropped > 0 and s.produced == s.frames + s.dropped
     rows = read_csv(s.outputs["csv"]).rows
     assert len(rows) == 5 and rows[-1].frame > 4  # camera frame numbers, gaps where dropped
     times = [r.time_s for r in rows]
@@ -247,7 +250,7 @@ def test_quit_or_signal_closes_outputs(tiny_model, debate_clip, tmp_path, how):
     win = FakeWindow(on_show)
     s = run_live(clip, model=tiny_model, record=tmp_path / "o.mp4", csv=tmp_path / "o.csv",
                  realtime=False, window=win)
-    assert win.closed and s.frames == 3
+    assert win.closed and s.frames == 3 and win.shown == [(90, 160, 3)] * 3
     assert len(read_csv(s.outputs["csv"]).rows) == 3 and len(_mp4_times(s.outputs["mp4"])) == 3
     assert not list(tmp_path.glob(".*part*"))
     if how == "q":
@@ -256,6 +259,12 @@ def test_quit_or_signal_closes_outputs(tiny_model, debate_clip, tmp_path, how):
         assert s.interrupted == "SIGINT" and s.exit_code == 130
         assert s.describe().startswith("interrupted (SIGINT): 3 frames")
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+
+
+def test_status_text_is_drawn_bottom_left():
+    img = np.zeros((90, 160, 3), np.uint8)
+    draw_status(img, "12.3 fps  dropped 4")
+    assert img[45:].any() and not img[:30].any()
 
 
 def test_usage_errors(tiny_model, debate_clip, tmp_path):
@@ -277,3 +286,23 @@ def test_cli_live_headless(tiny_model_path, debate_clip, tmp_path, capsys, monke
     assert err.strip().startswith(HEADLESS_MESSAGE)
     assert out.startswith("live: 4 frames") and f"csv: {out_csv}" in out
     assert len(read_csv(out_csv).rows) == 4
+
+
+def test_pyav_before_opencv_is_detected():
+    """PyAV first: its bundled xcb libraries would hang OpenCV's Qt window."""
+    code = "import {}, {}; from videocam.live import qt_library_clash; print(bool(qt_library_clash()))"
+    if not sys.platform.startswith("linux"):
+        pytest.skip("Linux wheels only")
+    outs = [subprocess.run([sys.executable, "-c", code.format(*order)], capture_output=True, text=True,
+                           timeout=120).stdout.strip() for order in (("cv2", "av"), ("av", "cv2"))]
+    assert outs[0] == "False"
+    assert outs[1] in ("True", "False")  # True with the current opencv-python and av wheels
+
+
+@pytest.mark.skipif(not display_available()[0], reason="no display")
+def test_real_window_when_a_display_exists(tiny_model_path, debate_clip):
+    clip, _, _ = debate_clip
+    r = subprocess.run([sys.executable, "-m", "videocam.cli", "live", "--source", str(clip), "--model",
+                        str(tiny_model_path), "--max-frames", "3"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "live: 3 frames" in r.stdout and HEADLESS_MESSAGE not in r.stderr

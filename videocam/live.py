@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
+import cv2  # before PyAV (videocam.video imports it): see `qt_library_clash`
 import numpy as np
 
 from .errors import UsageError
@@ -206,6 +207,11 @@ class LiveSource:
     @property
     def ended(self) -> bool:
         return self._thread is not None and self._slot.ended
+
+    @property
+    def pending(self) -> bool:
+        """A frame is waiting that nobody has read yet."""
+        return self._slot.pending
 
     @property
     def dropped(self) -> int:
@@ -520,6 +526,26 @@ def display_available(env=None, platform: str | None = None, probe: bool = True)
     return True, ""
 
 
+def qt_library_clash() -> list[str]:
+    """Shared libraries OpenCV's GUI needs that another wheel loaded first (Linux).
+
+    opencv-python and PyAV both bundle X11/xcb libraries under the same
+    hashed names. When PyAV is imported first, its copies win and OpenCV's
+    Qt window hangs forever in `namedWindow`; importing cv2 first is safe.
+    Returns the clashing paths (empty when a window is safe to open).
+    """
+    if not sys.platform.startswith("linux"):
+        return []
+    libs = Path(cv2.__file__).resolve().parent.parent / "opencv_python.libs"
+    try:
+        names = set(os.listdir(libs))
+        with open("/proc/self/maps") as fh:
+            mapped = {ln.split(None, 5)[5].strip() for ln in fh if ln.count(" ") >= 5 and "/" in ln}
+    except (OSError, IndexError):
+        return []
+    return sorted(m for m in mapped if Path(m).name in names and Path(m).parent != libs)
+
+
 class CvWindow:
     """An OpenCV window: `show(rgb)`/`poll()` return False when the user quits
     (q, Esc, or closing the window)."""
@@ -530,7 +556,8 @@ class CvWindow:
         import cv2
 
         self.title = title
-        cv2.namedWindow(title, cv2.WINDOW_NORMAL)
+        with _quiet_stderr():  # opencv-python's Qt complains about fonts it does not ship
+            cv2.namedWindow(title, cv2.WINDOW_NORMAL)
         self._sized = False
         self._seen_visible = False
 
@@ -746,12 +773,6 @@ def run_live(
     `record`/`csv`: the annotated MP4 and per-frame CSV, as `videocam run`
     writes them (temporary names, renamed at the end).
     """
-    from .model import CamModel, load_model
-    from .pipeline import _StopFlag, build_stages
-    from .render import Renderer
-    from .stages import run_stages
-    from .video import AsyncSink
-
     say = say or (lambda msg: print(msg, file=sys.stderr, flush=True))
     if not 0.0 < float(threshold) < 1.0:
         raise UsageError(f"--threshold must be between 0 and 1 (exclusive), got {threshold}")
@@ -773,7 +794,14 @@ def run_live(
         raise UsageError("--record and --csv name the same file")
     batch = int(batch)
 
-    src = open_source(source, capture_factory=capture_factory, realtime=realtime)
+    src = open_source(source, capture_factory=capture_factory, realtime=realtime)  # fail fast: before TF
+
+    from .model import CamModel, load_model
+    from .pipeline import _StopFlag, build_stages
+    from .render import Renderer
+    from .stages import run_stages
+    from .video import AsyncSink
+
     outputs = sink = win = None
     stop = _StopFlag()
     summary = LiveSummary(source=src.name, source_fps=src.fps)
@@ -803,8 +831,8 @@ def run_live(
         _loop(src, cm, stages, size, batch, max_frames, win, sink, stop, summary, run_stages, Renderer())
         ok = True
     finally:
-        summary.produced = src.produced
         summary.dropped = src.dropped
+        summary.produced = src.produced - (1 if src.pending else 0)  # = processed + dropped
         src.close()
         if win is not None:
             try:
@@ -819,7 +847,7 @@ def run_live(
         stop.restore()
     summary.interrupted = stop.signal_name
     if summary.interrupted:
-        summary.stopped_by = summary.stopped_by or summary.interrupted
+        summary.stopped_by = ""  # the summary's first line says it
     elif src.end_reason and not summary.stopped_by:
         summary.stopped_by = src.end_reason
     if isinstance(src, FileSource) and src.errors:
@@ -835,6 +863,8 @@ def run_live(
 
 def _open_window(say):
     ok, why = display_available()
+    if ok and qt_library_clash():
+        ok, why = False, "PyAV was imported before OpenCV, whose window would hang on PyAV's X11 libraries: import cv2 first"
     if not ok:
         say(f"{HEADLESS_MESSAGE} ({why})")
         return None

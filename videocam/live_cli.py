@@ -44,13 +44,13 @@ def cmd_live(a) -> int:
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "live", help="run the model live on a webcam, a stream or a video file",
-        description="Show who is on screen, and where, live. The newest frame from the source goes\n"
-        "through the model and the same stages as `videocam run`, and is shown annotated (CAM\n"
-        "heatmap, boxes, probabilities, live fps) in a window; q or Esc quits.\n\n"
-        "When inference is slower than the source, frames are dropped rather than queued, so the\n"
-        "picture never lags; the closing summary says how many. Without a display (or with\n"
-        "--no-display) it runs headless. Ctrl-C or SIGTERM stop it cleanly: --record and --csv\n"
-        "are always finished (a playable MP4, a complete CSV).",
+        description="Show who is on screen, and where, live. The newest frame from the source\n"
+        "goes through the model and the same stages as `videocam run`, and is shown annotated\n"
+        "(CAM heatmap, boxes, probabilities, live fps) in a window; q or Esc quits.\n\n"
+        "When inference is slower than the source, frames are dropped rather than queued,\n"
+        "so the picture never lags; the closing summary says how many. Without a display\n"
+        "(or with --no-display) it runs headless. Ctrl-C or SIGTERM stop it cleanly:\n"
+        "--record and --csv are always finished (a playable MP4, a complete CSV).",
         epilog="examples:  videocam live                      (webcam 0, window)\n"
                "           videocam live --source rtsp://cam.local/stream --record out.mp4\n"
                "           videocam live --source debate.mp4 --no-display --csv live.csv --max-frames 500",
