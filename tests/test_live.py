@@ -114,8 +114,8 @@ def test_camera_source_drops_frames_newest_wins_latency_bounded():
         assert int(lf.frame.rgb[0, 0, 0]) == 0
     times = [lf.frame.time_s for lf in got]
     assert times == sorted(times) and 0 <= times[0] < 1.0
-    # latency does not build up: each frame was fresh when read (a queue would age 30 ms per frame)
-    assert max(ages) < 0.1 and ages[-1] < 0.1
+    # latency does not build up: each frame was fresh when read (a FIFO would be ~0.25 s behind by now)
+    assert sorted(ages)[len(ages) // 2] < 0.05 and max(ages) < 0.2
     assert src.dropped > 0 and src.produced - src.dropped - len(got) in (0, 1)
     assert cap.released
 
