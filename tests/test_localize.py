@@ -98,3 +98,14 @@ def test_iou_symmetric_and_bounded(a, b):
 
 def test_threshold_mask():
     assert threshold_mask(np.array([0.1, 0.2, 0.3]), 0.2).tolist() == [False, True, True]
+
+
+def test_union_boxes_face_and_tie_together_but_not_weak_blobs():
+    cam = np.zeros((28, 28), np.float32)
+    cam[3:9, 10:18] = 1.0     # face
+    cam[18:26, 12:16] = 0.7   # tie: a separate region, strong enough to join
+    cam[1:3, 1:3] = 0.3       # weak blob: above the 20% threshold, below the union peak
+    (largest,) = cam_boxes(cam, 280, 280, mode="largest")
+    (union,) = cam_boxes(cam, 280, 280, mode="union")
+    assert union.y1 > largest.y1 + 80          # reaches down to the tie
+    assert union.x0 > 50 and union.y0 >= 20    # leaves the weak blob out

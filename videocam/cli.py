@@ -76,7 +76,8 @@ def cmd_train(a) -> int:
     from .train import train
     weights = None if a.weights in (None, "none") else a.weights
     train(a.data_dir, a.out, backbone=a.backbone, head=a.head, weights=weights, epochs=a.epochs,
-          batch=a.batch, lr=a.lr, val_split=a.val_split, width=a.width, seed=a.seed)
+          batch=a.batch, lr=a.lr, val_split=a.val_split, width=a.width, seed=a.seed,
+          hide=not a.no_hide, stride=a.stride)
     return 0
 
 
@@ -126,8 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="frames per forward pass (default: chosen for the model)")
     r.add_argument("--threshold", type=_float_in_unit("--threshold"), default=0.2,
                    help="box threshold as a fraction of the CAM max (default 0.2, the paper's)")
-    r.add_argument("--boxes", choices=("all", "largest"), default="largest",
-                   help="one box per class (largest region, the paper) or one per region")
+    r.add_argument("--boxes", choices=("all", "largest", "union"), default="largest",
+                   help="largest region (the paper), one box per region, or one box around every "
+                        "strong region of the class (face and tie together)")
     r.add_argument("--norm", choices=("max", "minmax"), default="max", help="CAM normalisation (default max)")
     r.add_argument("--start", type=_nonneg_float("--start"), default=None, help="start time in seconds")
     r.add_argument("--end", type=_nonneg_float("--end"), default=None, help="end time in seconds")
@@ -157,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--val-split", type=_float_in_unit("--val-split"), default=0.15,
                    help="fraction held out for validation when there is no val/ folder")
     t.add_argument("--width", type=_positive_int("--width"), default=32, help="small backbone width")
+    t.add_argument("--stride", type=int, choices=(8, 16), default=8,
+                   help="small backbone output stride: 8 gives a 28x28 CAM at 224 (default), 16 a 14x14 one")
+    t.add_argument("--no-hide", action="store_true",
+                   help="turn off Hide-and-Seek augmentation (random hidden patches that spread the CAM "
+                        "over the whole object)")
     t.add_argument("--seed", type=int, default=0)
     t.set_defaults(func=cmd_train)
 

@@ -774,20 +774,10 @@ def run_live(
     writes them (temporary names, renamed at the end).
     """
     say = say or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    if not 0.0 < float(threshold) < 1.0:
-        raise UsageError(f"--threshold must be between 0 and 1 (exclusive), got {threshold}")
-    if nobody is not None and not 0.0 < float(nobody) < 1.0:
-        raise UsageError(f"--nobody must be between 0 and 1 (exclusive), got {nobody}")
-    if smooth is not None and int(smooth) < 0:
-        raise UsageError(f"--smooth must be >= 0, got {smooth}")
-    if int(batch) < 1:
-        raise UsageError(f"--batch must be at least 1, got {batch}")
+    from .pipeline import check_stage_options
+    check_stage_options(threshold, nobody, smooth, boxes, norm, batch)
     if max_frames is not None and int(max_frames) < 1:
         raise UsageError(f"--max-frames must be at least 1, got {max_frames}")
-    if boxes not in ("largest", "all"):
-        raise UsageError(f"--boxes must be largest or all, got {boxes!r}")
-    if norm not in ("max", "minmax"):
-        raise UsageError(f"--norm must be max or minmax, got {norm!r}")
     record = _check_output("--record", record) if record else None
     csv = _check_output("--csv", csv) if csv else None
     if record and csv and _same(record, csv):

@@ -2,6 +2,9 @@
 
 The paper's rule: normalise the map, keep pixels above 20% of its max, and
 box the largest connected region. `all` keeps one box per region instead.
+`union` boxes every region whose own peak reaches `UNION_PEAK` of the map's
+max together: a CAM lights the most discriminative parts (a face, a tie) as
+separate blobs, and on a close-up the largest blob alone is only the head.
 Maps are upsampled to a working size no larger than needed (the CAM is
 14x14; a 4K frame does not need a 4K mask), and boxes are scaled to frame
 pixels at the end.
@@ -17,7 +20,8 @@ from skimage.measure import regionprops
 from .cam import normalize, upsample
 from .types import Box
 
-MODES = ("largest", "all")
+MODES = ("largest", "all", "union")
+UNION_PEAK = 0.5  # a region joins the union when its peak is at least this fraction of the max
 WORK_SIDE = 224  # long side of the mask the regions are found on
 
 
@@ -26,8 +30,14 @@ def threshold_mask(norm_cam: np.ndarray, threshold: float = 0.2) -> np.ndarray:
     return np.asarray(norm_cam) >= threshold
 
 
-def mask_boxes(mask: np.ndarray, mode: str = "largest", min_area: int = 1) -> list[tuple[int, int, int, int, int]]:
-    """Boxes `(x0, y0, x1, y1, area)` of connected regions (8-connectivity), largest first."""
+def mask_boxes(mask: np.ndarray, mode: str = "largest", min_area: int = 1,
+               values: np.ndarray | None = None, union_peak: float = UNION_PEAK
+               ) -> list[tuple[int, int, int, int, int]]:
+    """Boxes `(x0, y0, x1, y1, area)` of connected regions (8-connectivity), largest first.
+
+    `union` needs `values` (the normalised map): one box around every region
+    whose peak is at least `union_peak` of the overall peak.
+    """
     if mode not in MODES:
         raise ValueError(f"unknown box mode {mode!r}; use one of {', '.join(MODES)}")
     labels, count = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
@@ -35,6 +45,16 @@ def mask_boxes(mask: np.ndarray, mode: str = "largest", min_area: int = 1) -> li
         return []
     regions = [r for r in regionprops(labels) if r.area >= min_area]
     regions.sort(key=lambda r: r.area, reverse=True)
+    if mode == "union" and regions:
+        if values is not None:
+            peaks = ndimage.maximum(values, labels, [r.label for r in regions])
+            top = max(peaks)
+            regions = [r for r, p in zip(regions, peaks) if p >= union_peak * top]
+        y0 = min(r.bbox[0] for r in regions)
+        x0 = min(r.bbox[1] for r in regions)
+        y1 = max(r.bbox[2] for r in regions)
+        x1 = max(r.bbox[3] for r in regions)
+        return [(int(x0), int(y0), int(x1), int(y1), int(sum(r.area for r in regions)))]
     if mode == "largest":
         regions = regions[:1]
     out = []
@@ -66,7 +86,8 @@ def cam_boxes(
     min_area = max(1, int(min_area_frac * ww * wh))
     sx, sy = width / ww, height / wh
     boxes = []
-    for x0, y0, x1, y1, _area in mask_boxes(threshold_mask(norm_map, threshold), mode, min_area):
+    for x0, y0, x1, y1, _area in mask_boxes(threshold_mask(norm_map, threshold), mode, min_area,
+                                            values=norm_map):
         boxes.append(Box(
             label=label, score=float(score),
             x0=max(0, int(np.floor(x0 * sx))), y0=max(0, int(np.floor(y0 * sy))),

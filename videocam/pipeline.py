@@ -79,6 +79,25 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "largest", norm: st
     return stages
 
 
+def check_stage_options(threshold=0.2, nobody=None, smooth=None, boxes="largest", norm="max",
+                        batch=None) -> None:
+    """Usage errors for the options `run` and `live` share, before anything is opened."""
+    from .cam import NORMS
+    from .localize import MODES
+    if not 0.0 < float(threshold) < 1.0:
+        raise UsageError(f"--threshold must be between 0 and 1 (exclusive), got {threshold}")
+    if batch is not None and int(batch) < 1:
+        raise UsageError(f"--batch must be at least 1, got {batch}")
+    if nobody is not None and not 0.0 < float(nobody) < 1.0:
+        raise UsageError(f"--nobody must be between 0 and 1 (exclusive), got {nobody}")
+    if smooth is not None and int(smooth) < 0:
+        raise UsageError(f"--smooth must be >= 0, got {smooth}")
+    if boxes not in MODES:
+        raise UsageError(f"--boxes must be one of {', '.join(MODES)}, got {boxes!r}")
+    if norm not in NORMS:
+        raise UsageError(f"--norm must be one of {', '.join(NORMS)}, got {norm!r}")
+
+
 def output_paths(input_path: Path, out_dir: Path, mp4: bool, csv: bool, gif: bool) -> dict[str, Path]:
     stem = input_path.stem
     paths = {}
@@ -289,20 +308,9 @@ def process_video(
 
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
     input_path = Path(input)
-    if not 0.0 < float(threshold) < 1.0:
-        raise UsageError(f"--threshold must be between 0 and 1 (exclusive), got {threshold}")
-    if batch is not None and int(batch) < 1:
-        raise UsageError(f"--batch must be at least 1, got {batch}")
-    if nobody is not None and not 0.0 < float(nobody) < 1.0:
-        raise UsageError(f"--nobody must be between 0 and 1 (exclusive), got {nobody}")
-    if smooth is not None and int(smooth) < 0:
-        raise UsageError(f"--smooth must be >= 0, got {smooth}")
+    check_stage_options(threshold, nobody, smooth, boxes, norm, batch)
     if start is not None and end is not None and end <= start:
         raise UsageError(f"--end ({end}) must be after --start ({start})")
-    if boxes not in ("largest", "all"):
-        raise UsageError(f"--boxes must be largest or all, got {boxes!r}")
-    if norm not in ("max", "minmax"):
-        raise UsageError(f"--norm must be max or minmax, got {norm!r}")
     if aspect not in ("square", "keep"):
         raise UsageError(f"--aspect must be square or keep, got {aspect!r}")
     out_dir = Path(out_dir)

@@ -33,7 +33,25 @@ class TrainResult:
     params: int
 
 
-def _augment_fn(out_size, load_size, mode, num_classes, seed):
+def hide_patches(img, grid: int = 4, p_hide: float = 0.3, p_apply: float = 0.5):
+    """Hide-and-Seek (Singh & Lee, ICCV 2017): blank random grid cells of a training image.
+
+    A CAM lights only the most discriminative part (a face, a tie); hiding
+    random parts forces the network to use the rest of the person too, so
+    the thresholded map covers more of it. Cells are filled with the image's
+    mean colour. Applied to a `p_apply` fraction of images.
+    """
+    t = tf()
+    h, w = t.shape(img)[0], t.shape(img)[1]
+    keep = t.cast(t.random.uniform([grid, grid]) >= p_hide, img.dtype)
+    keep = t.image.resize(keep[..., None], (h, w), method="nearest")
+    apply = t.cast(t.random.uniform([]) < p_apply, img.dtype)
+    keep = 1.0 - apply * (1.0 - keep)
+    mean = t.reduce_mean(img, axis=[0, 1], keepdims=True)
+    return img * keep + mean * (1.0 - keep)
+
+
+def _augment_fn(out_size, load_size, mode, num_classes, seed, hide: bool = True):
     t = tf()
     oh, ow = out_size
     lh, lw = load_size
@@ -54,6 +72,8 @@ def _augment_fn(out_size, load_size, mode, num_classes, seed):
         img = t.image.random_saturation(img, 0.7, 1.3)
         img = t.image.random_hue(img, 0.04)
         img = t.clip_by_value(img, 0.0, 1.0) * 255.0
+        if hide:
+            img = hide_patches(img)
         return preprocess(img, mode), t.one_hot(label, num_classes)
 
     return aug
@@ -104,6 +124,8 @@ def train(
     width: int = 32,
     seed: int = 0,
     input_size=(224, 224),
+    hide: bool = True,
+    stride: int = 8,
     verbose: int | None = None,
     log=print,
 ) -> TrainResult:
@@ -124,14 +146,14 @@ def train(
         x_val = load_images(splits["val"].paths, tuple(input_size), bar)
     y_train, y_val = splits["train"].labels, splits["val"].labels
     model, info = build_model(len(classes), backbone=backbone, head=head, weights=weights,
-                              width=width, input_size=tuple(input_size))
+                              width=width, input_size=tuple(input_size), stride=stride)
     info.classes = list(classes)
     mode = info.preprocessing
     C = len(classes)
     AUTO = t.data.AUTOTUNE
     ds_train = (t.data.Dataset.from_tensor_slices((x_train, y_train))
                 .shuffle(len(x_train), seed=seed, reshuffle_each_iteration=True)
-                .map(_augment_fn(tuple(input_size), load_size, mode, C, seed), num_parallel_calls=AUTO)
+                .map(_augment_fn(tuple(input_size), load_size, mode, C, seed, hide), num_parallel_calls=AUTO)
                 .batch(batch).prefetch(AUTO))
     ds_val = (t.data.Dataset.from_tensor_slices((x_val, y_val))
               .map(_plain_fn(tuple(input_size), mode, C), num_parallel_calls=AUTO)
