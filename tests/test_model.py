@@ -14,7 +14,7 @@ def test_predict_contract_any_frame_size(tiny_model):
     frames = (np.random.default_rng(1).random((3, 90, 161, 3)) * 255).astype(np.uint8)
     probs, cams = tiny_model.predict(frames)
     assert tiny_model.classes == CLASSES
-    assert probs.shape == (3, 6) and cams.shape == (3, 6, 28, 28)  # output stride 8
+    assert probs.shape == (3, 6) and cams.shape == (3, 6, 14, 14)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
 
 
@@ -48,7 +48,7 @@ def test_keep_aspect_feeds_a_wider_input(tiny_model):
     assert tiny_model.input_size_for(640, 360, "keep") == (224, 400)
     assert tiny_model.input_size_for(640, 360, "square") == (224, 224)
     _, cams = tiny_model.predict(np.zeros((1, 360, 640, 3), np.uint8), aspect="keep")
-    assert cams.shape[-2:] == (28, 50)
+    assert cams.shape[-2:] == (14, 25)
 
 
 def test_grad_cam_agrees_with_cam_up_to_scale_on_a_gap_model(tiny_model):
@@ -68,7 +68,7 @@ def test_fc_head_uses_grad_cam(tmp_path):
     cm = load_model(p)
     assert cm.gradcam and cm.cam_layer_name == "last_conv"
     probs, cams = cm.predict(np.zeros((2, 40, 30, 3), np.uint8))
-    assert probs.shape == (2, 3) and cams.shape == (2, 3, 8, 8)
+    assert probs.shape == (2, 3) and cams.shape == (2, 3, 4, 4)
     assert (cams >= 0).all()
 
 
@@ -143,8 +143,8 @@ def test_model_without_conv_or_image_input_is_refused(tmp_path):
         CamModel(vec, ModelInfo(classes=["a", "b"]))
 
 
-def test_small_backbone_stride_16_gives_the_papers_14x14_map():
-    m, info = build_model(2, "small", "gap", width=8, stride=16)
+def test_small_backbone_stride_8_gives_a_28x28_map():
+    m, info = build_model(2, "small", "gap", width=8, stride=8)
     info.classes = ["a", "b"]
     _, cams = CamModel(m, info).predict(np.zeros((1, 224, 224, 3), np.uint8))
-    assert cams.shape == (1, 2, 14, 14)
+    assert cams.shape == (1, 2, 28, 28)

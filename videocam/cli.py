@@ -159,8 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--val-split", type=_float_in_unit("--val-split"), default=0.15,
                    help="fraction held out for validation when there is no val/ folder")
     t.add_argument("--width", type=_positive_int("--width"), default=32, help="small backbone width")
-    t.add_argument("--stride", type=int, choices=(8, 16), default=8,
-                   help="small backbone output stride: 8 gives a 28x28 CAM at 224 (default), 16 a 14x14 one")
+    t.add_argument("--stride", type=int, choices=(8, 16), default=16,
+                   help="small backbone output stride: 16 gives a 14x14 CAM at 224 (default), 8 a 28x28 one")
     t.add_argument("--no-hide", action="store_true",
                    help="turn off Hide-and-Seek augmentation (random hidden patches that spread the CAM "
                         "over the whole object)")

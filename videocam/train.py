@@ -33,7 +33,7 @@ class TrainResult:
     params: int
 
 
-def hide_patches(img, grid: int = 4, p_hide: float = 0.3, p_apply: float = 0.5):
+def hide_patches(img, grid: int = 4, p_hide: float = 0.4, p_apply: float = 0.7):
     """Hide-and-Seek (Singh & Lee, ICCV 2017): blank random grid cells of a training image.
 
     A CAM lights only the most discriminative part (a face, a tie); hiding
@@ -125,7 +125,7 @@ def train(
     seed: int = 0,
     input_size=(224, 224),
     hide: bool = True,
-    stride: int = 8,
+    stride: int = 16,
     verbose: int | None = None,
     log=print,
 ) -> TrainResult:
