@@ -7,7 +7,6 @@ the table the README shows.
 """
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass, field
 from pathlib import Path

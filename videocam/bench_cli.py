@@ -3,15 +3,15 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
-    from .cli import _positive_int
+    from .argtypes import int_at_least
     b = sub.add_parser("bench", help="measure model vs pipeline vs the per-frame baseline",
                        description="Frames/s of the bare model, the full run pipeline (with and without "
                        "GIF) and the original per-frame loop, plus a stage breakdown and start-up time. "
                        "Default input: a 300-frame 640x360 clip made on the fly.")
     b.add_argument("--model", default=None, help="model .keras (default: the bundled model)")
     b.add_argument("--video", default=None, help="a real video to measure on")
-    b.add_argument("--frames", type=_positive_int("--frames"), default=300)
-    b.add_argument("--batch", type=_positive_int("--batch"), default=None,
+    b.add_argument("--frames", type=int_at_least("--frames", 1), default=300)
+    b.add_argument("--batch", type=int_at_least("--batch", 1), default=None,
                    help="batch size (default: the fastest measured)")
     b.add_argument("--baseline-frames", type=int, default=30,
                    help="frames for the slow per-frame baseline (0 = skip)")

@@ -9,48 +9,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
+from .argtypes import int_at_least, nonneg_float, unit_interval
 from .errors import UsageError
 
 EXIT_USAGE = 2
 EXIT_FAIL = 1
 
 
-def _float_in_unit(name):
-    def parse(text):
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
-        if not 0.0 < v < 1.0:
-            raise argparse.ArgumentTypeError(f"{name} must be between 0 and 1 (exclusive), got {text}")
-        return v
-    return parse
-
-
 def _positive_int(name):
-    def parse(text):
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}") from None
-        if v < 1:
-            raise argparse.ArgumentTypeError(f"{name} must be at least 1, got {text}")
-        return v
-    return parse
-
-
-def _nonneg_float(name):
-    def parse(text):
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
-        if v < 0:
-            raise argparse.ArgumentTypeError(f"{name} must be >= 0, got {text}")
-        return v
-    return parse
+    return int_at_least(name, 1)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -125,17 +93,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-csv", action="store_true", help="do not write the per-frame CSV")
     r.add_argument("--batch", type=_positive_int("--batch"), default=None,
                    help="frames per forward pass (default: chosen for the model)")
-    r.add_argument("--threshold", type=_float_in_unit("--threshold"), default=0.2,
+    r.add_argument("--threshold", type=unit_interval("--threshold"), default=0.2,
                    help="box threshold as a fraction of the CAM max (default 0.2, the paper's)")
     r.add_argument("--boxes", choices=("all", "largest", "union"), default="largest",
                    help="largest region (the paper), one box per region, or one box around every "
                         "strong region of the class (face and tie together)")
     r.add_argument("--norm", choices=("max", "minmax"), default="max", help="CAM normalisation (default max)")
-    r.add_argument("--start", type=_nonneg_float("--start"), default=None, help="start time in seconds")
-    r.add_argument("--end", type=_nonneg_float("--end"), default=None, help="end time in seconds")
+    r.add_argument("--start", type=nonneg_float("--start"), default=None, help="start time in seconds")
+    r.add_argument("--end", type=nonneg_float("--end"), default=None, help="end time in seconds")
     r.add_argument("--aspect", choices=("square", "keep"), default="square",
                    help="squash frames to the model's square input, or keep the aspect ratio")
-    r.add_argument("--nobody", type=_float_in_unit("--nobody"), default=None,
+    r.add_argument("--nobody", type=unit_interval("--nobody"), default=None,
                    help="call a frame 'nobody' when the top probability is below P "
                         "(default: the model's nobody class, or a measured default)")
     r.add_argument("--multi", action="store_true", help="find every person in a frame, each with a box")
@@ -156,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=_positive_int("--epochs"), default=12)
     t.add_argument("--batch", type=_positive_int("--batch"), default=32)
     t.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (default 3e-3)")
-    t.add_argument("--val-split", type=_float_in_unit("--val-split"), default=0.15,
+    t.add_argument("--val-split", type=unit_interval("--val-split"), default=0.15,
                    help="fraction held out for validation when there is no val/ folder")
     t.add_argument("--width", type=_positive_int("--width"), default=32, help="small backbone width")
     t.add_argument("--stride", type=int, choices=(8, 16), default=16,
@@ -173,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("model")
     e.add_argument("data_dir")
     e.add_argument("--split", default="test")
-    e.add_argument("--threshold", type=_float_in_unit("--threshold"), default=0.2)
+    e.add_argument("--threshold", type=unit_interval("--threshold"), default=0.2)
     e.add_argument("--json", default=None, help="write all figures as JSON here")
     e.set_defaults(func=cmd_evaluate)
 

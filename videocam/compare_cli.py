@@ -39,7 +39,7 @@ def cmd_compare(a) -> int:
 
 
 def register(subparsers) -> None:
-    from .cli import _float_in_unit, _positive_int
+    from .argtypes import int_at_least, unit_interval
     from .model import HEADS
     c = subparsers.add_parser(
         "compare", help="train and compare the GAP head with FC heads (accuracy, localisation, size)",
@@ -55,13 +55,13 @@ def register(subparsers) -> None:
     c.add_argument("--weights", default="none", help="vgg16 only: none | imagenet (from the Keras cache) | PATH")
     c.add_argument("--heads", type=_heads, default=list(HEADS),
                    help=f"comma-separated subset of {','.join(HEADS)} (default: all four)")
-    c.add_argument("--epochs", type=_positive_int("--epochs"), default=12)
-    c.add_argument("--batch", type=_positive_int("--batch"), default=32)
+    c.add_argument("--epochs", type=int_at_least("--epochs", 1), default=12)
+    c.add_argument("--batch", type=int_at_least("--batch", 1), default=32)
     c.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (default 3e-3)")
-    c.add_argument("--width", type=_positive_int("--width"), default=32, help="small backbone width")
+    c.add_argument("--width", type=int_at_least("--width", 1), default=32, help="small backbone width")
     c.add_argument("--input-size", type=_input_size, default=(224, 224), metavar="N|HxW",
                    help="training input size (default 224)")
-    c.add_argument("--threshold", type=_float_in_unit("--threshold"), default=0.2,
+    c.add_argument("--threshold", type=unit_interval("--threshold"), default=0.2,
                    help="box threshold as a fraction of the map's max (default 0.2)")
     c.add_argument("--seed", type=int, default=0)
     c.set_defaults(func=cmd_compare)

@@ -26,7 +26,7 @@ def cmd_shortcut(a) -> int:
 
 
 def register(subparsers) -> None:
-    from .cli import _float_in_unit, _positive_int
+    from .argtypes import int_at_least, unit_interval
     from .figure import DEFAULT_OUT, MAX_COLUMNS
     c = subparsers.add_parser(
         "cam", help="the CAM figure for images: image, map, overlay, box (one column per image)",
@@ -40,7 +40,7 @@ def register(subparsers) -> None:
     c.add_argument("--out", default=str(DEFAULT_OUT), help=f"figure to write (default: {DEFAULT_OUT})")
     c.add_argument("--class", dest="class_name", default=None, metavar="NAME",
                    help="show this class's map instead of the top class's")
-    c.add_argument("--threshold", type=_float_in_unit("--threshold"), default=0.2,
+    c.add_argument("--threshold", type=unit_interval("--threshold"), default=0.2,
                    help="box threshold as a fraction of the map's max (default 0.2, the paper's)")
     c.set_defaults(func=cmd_cam)
 
@@ -55,7 +55,7 @@ def register(subparsers) -> None:
         "DIR/shortcut_results.csv, DIR/shortcut.json and DIR/shortcut_grid.png.")
     s.add_argument("--model", default=None, help="model .keras file (default: the bundled model)")
     s.add_argument("--out", default="outputs/shortcut", metavar="DIR", help="output folder (default: outputs/shortcut)")
-    s.add_argument("--n", type=_positive_int("--n"), default=40, help="probe images (default 40; half with nobody)")
+    s.add_argument("--n", type=int_at_least("--n", 1), default=40, help="probe images (default 40; half with nobody)")
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--show", type=_positive_int("--show"), default=8, help="probes in the figure (default 8)")
+    s.add_argument("--show", type=int_at_least("--show", 1), default=8, help="probes in the figure (default 8)")
     s.set_defaults(func=cmd_shortcut)

@@ -4,29 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-
-def _unit(name):
-    def parse(text):
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
-        if not 0.0 < v < 1.0:
-            raise argparse.ArgumentTypeError(f"{name} must be between 0 and 1 (exclusive), got {text}")
-        return v
-    return parse
-
-
-def _int_at_least(name, lo):
-    def parse(text):
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}") from None
-        if v < lo:
-            raise argparse.ArgumentTypeError(f"{name} must be at least {lo}, got {text}")
-        return v
-    return parse
+from .argtypes import int_at_least, unit_interval
 
 
 def cmd_live(a) -> int:
@@ -66,17 +44,17 @@ def register(subparsers) -> None:
                    help="also write the per-frame CSV (same columns as `videocam run`; `frame` is "
                         "the source's frame number, with gaps where frames were dropped)")
     p.add_argument("--no-display", action="store_true", help="no window: run headless")
-    p.add_argument("--max-frames", type=_int_at_least("--max-frames", 1), default=None, metavar="N",
+    p.add_argument("--max-frames", type=int_at_least("--max-frames", 1), default=None, metavar="N",
                    help="stop after N processed frames")
     p.add_argument("--multi", action="store_true", help="find every person in a frame, each with a box")
-    p.add_argument("--smooth", type=_int_at_least("--smooth", 0), default=None, metavar="K",
+    p.add_argument("--smooth", type=int_at_least("--smooth", 0), default=None, metavar="K",
                    help="temporal smoothing over about K frames, reset at shot cuts (0 = off)")
-    p.add_argument("--threshold", type=_unit("--threshold"), default=0.2, metavar="T",
+    p.add_argument("--threshold", type=unit_interval("--threshold"), default=0.2, metavar="T",
                    help="box threshold as a fraction of the CAM max (default 0.2)")
-    p.add_argument("--nobody", type=_unit("--nobody"), default=None, metavar="P",
+    p.add_argument("--nobody", type=unit_interval("--nobody"), default=None, metavar="P",
                    help="call a frame 'nobody' when the top probability is below P "
                         "(default: the model's nobody class, or a measured default)")
-    p.add_argument("--batch", type=_int_at_least("--batch", 1), default=1, metavar="B",
+    p.add_argument("--batch", type=int_at_least("--batch", 1), default=1, metavar="B",
                    help="frames per forward pass (default 1: lowest latency; more can raise "
                         "throughput on a slow machine at the cost of latency)")
     p.set_defaults(func=cmd_live)

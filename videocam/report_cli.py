@@ -2,17 +2,8 @@
 person from a per-frame CSV, a summary CSV and a timeline PNG."""
 from __future__ import annotations
 
-import argparse
 
-
-def _nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--gap must be a whole number, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"--gap must be >= 0, got {text}")
-    return v
+from .argtypes import int_at_least
 
 
 def cmd_report(a) -> int:
@@ -37,6 +28,6 @@ def register(subparsers) -> None:
     r.add_argument("--out", default=None, metavar="DIR", help="output folder (default: the CSV's folder)")
     r.add_argument("--truth", default=None, metavar="TRUTH.csv",
                    help="ground-truth CSV (frame,time_s,label,boxes): adds truth lanes and label agreement")
-    r.add_argument("--gap", type=_nonneg_int, default=DEFAULT_MAX_GAP, metavar="N",
+    r.add_argument("--gap", type=int_at_least("--gap", 0), default=DEFAULT_MAX_GAP, metavar="N",
                    help=f"bridge gaps of up to N frames within one appearance (default {DEFAULT_MAX_GAP})")
     r.set_defaults(func=cmd_report)

@@ -14,12 +14,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
 from ._tf import keras, tf
 from .data import DataError, load_images, scan
-from .model import ModelInfo, build_model, preprocess, save_model
+from .model import build_model, preprocess, save_model
 
 
 @dataclass
