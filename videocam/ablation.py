@@ -29,6 +29,8 @@ class Config:
     nobody_below: float | None = None
     multi_kw: dict = field(default_factory=dict)
     smooth_kw: dict = field(default_factory=dict)
+    boxes: str = "union"
+    threshold: float = 0.2
 
     def stages(self):
         chain = []
@@ -39,17 +41,18 @@ class Config:
         if self.multi:
             from .multi import Multi
             chain.append(Multi(**self.multi_kw))
-        chain.append(Localize())
+        chain.append(Localize(threshold=self.threshold, mode=self.boxes))
         return chain
 
 
-def default_configs(smooth: int = 5) -> list[Config]:
+def default_configs(smooth: int = 5, boxes: str = "union", threshold: float = 0.2) -> list[Config]:
+    kw = {"boxes": boxes, "threshold": threshold}
     return [
-        Config("original: top class only", nobody=False),
-        Config("+ nobody", nobody=True),
-        Config("+ nobody + multi", multi=True),
-        Config(f"+ nobody + smooth {smooth}", smooth=smooth),
-        Config(f"all: nobody + multi + smooth {smooth}", multi=True, smooth=smooth),
+        Config("original: top class only", nobody=False, **kw),
+        Config("+ nobody", nobody=True, **kw),
+        Config("+ nobody + multi", multi=True, **kw),
+        Config(f"+ nobody + smooth {smooth}", smooth=smooth, **kw),
+        Config(f"all: nobody + multi + smooth {smooth}", multi=True, smooth=smooth, **kw),
     ]
 
 
@@ -112,10 +115,10 @@ def format_table(rows: list[dict], markdown: bool = True) -> str:
 
 
 def run_ablation(model, video, truth, json_path=None, smooth: int = 5, aspect: str = "square",
-                 log=print) -> list[dict]:
+                 boxes: str = "union", threshold: float = 0.2, log=print) -> list[dict]:
     from .model import load_model
     cm = load_model(model)
-    rows = ablate(cm, video, truth, default_configs(smooth), aspect=aspect)
+    rows = ablate(cm, video, truth, default_configs(smooth, boxes, threshold), aspect=aspect)
     if NOBODY not in cm.classes:
         log("note: the model has no nobody class; '+ nobody' uses the probability threshold")
     log(format_table(rows))

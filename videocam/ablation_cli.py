@@ -1,6 +1,8 @@
 """`videocam ablate`: the with/without-each-stage table on a video with truth."""
 from __future__ import annotations
 
+from .argtypes import unit_interval
+
 
 def register(sub) -> None:
     p = sub.add_parser("ablate", help="score each stage (nobody, multi, smoothing) on a video with truth",
@@ -12,11 +14,13 @@ def register(sub) -> None:
     p.add_argument("--model", default=None, help="model .keras (default: the bundled model)")
     p.add_argument("--smooth", type=int, default=5, help="smoothing window for the smoothed rows")
     p.add_argument("--aspect", choices=("square", "keep"), default="square")
+    p.add_argument("--boxes", choices=("largest", "all", "union"), default="union")
+    p.add_argument("--threshold", type=unit_interval("--threshold"), default=0.2)
     p.add_argument("--json", default=None, help="write the rows as JSON")
     p.set_defaults(func=_run)
 
 
 def _run(a) -> int:
     from .ablation import run_ablation
-    run_ablation(a.model, a.video, a.truth, a.json, a.smooth, a.aspect)
+    run_ablation(a.model, a.video, a.truth, a.json, a.smooth, a.aspect, a.boxes, a.threshold)
     return 0

@@ -26,7 +26,7 @@ def _box_csv_for(data_dir: Path, split: str) -> Path | None:
 
 
 def evaluate_folder(model, data_dir, split: str = "test", threshold: float = 0.2, json_path=None,
-                    batch: int = 32, progress: bool = True) -> dict:
+                    batch: int = 32, progress: bool = True, boxes: str = "largest") -> dict:
     """Evaluate a model (path or CamModel) on DATA_DIR/<split>/<class>/*."""
     from tqdm import tqdm
 
@@ -72,8 +72,8 @@ def evaluate_folder(model, data_dir, split: str = "test", threshold: float = 0.2
                     continue
                 h, w = shape[:2]
                 loc_total += 1
-                boxes = cam_boxes(cams[j, pred], w, h, threshold=threshold)
-                if pred == gt and boxes and iou(boxes[0], tb[1]) >= 0.5:
+                found = cam_boxes(cams[j, pred], w, h, threshold=threshold, mode=boxes)
+                if pred == gt and found and iou(found[0], tb[1]) >= 0.5:
                     loc_hits += 1
                 sweep_hits += _sweep(cams[j, gt], w, h, tb[1])
             bar.update(len(ids))
@@ -96,6 +96,7 @@ def evaluate_folder(model, data_dir, split: str = "test", threshold: float = 0.2
         "per_class": per_class,
         "confusion": conf.tolist(),
         "threshold": threshold,
+        "boxes": boxes,
         "loc_images": loc_total,
         "loc_accuracy": round(loc_hits / loc_total, 4) if loc_total else None,
         "maxboxacc": round(float(sweep_hits.max() / loc_total), 4) if loc_total else None,
@@ -125,7 +126,8 @@ def _sweep(cam: np.ndarray, w: int, h: int, truth) -> np.ndarray:
 def format_report(r: dict) -> str:
     lines = [f"{r['split']}: {r['images']} images, accuracy {r['accuracy']:.4f}"]
     if r.get("loc_accuracy") is not None:
-        lines.append(f"top-1 localisation accuracy (IoU>=0.5, threshold {r['threshold']}): "
+        lines.append(f"top-1 localisation accuracy (IoU>=0.5, threshold {r['threshold']}, "
+                     f"{r.get('boxes', 'largest')} box): "
                      f"{r['loc_accuracy']:.4f} on {r['loc_images']} boxed images")
         lines.append(f"MaxBoxAcc: {r['maxboxacc']:.4f} (best threshold {r['maxboxacc_threshold']})")
     lines.append("per class: " + ", ".join(f"{k} {v:.3f}" for k, v in r["per_class"].items()))

@@ -751,7 +751,7 @@ def run_live(
     display: bool | None = None,
     max_frames: int | None = None,
     threshold: float = 0.2,
-    boxes: str = "largest",
+    boxes: str = "union",
     norm: str = "max",
     nobody: float | None = None,
     multi: bool = False,

@@ -63,7 +63,7 @@ class Localize:
 
     threshold: float = 0.2
     norm: str = "max"
-    mode: str = "largest"
+    mode: str = "union"
 
     def __call__(self, results: list[FrameResult]) -> list[FrameResult]:
         for r in results:

@@ -50,7 +50,7 @@ def hide_patches(img, grid: int = 4, p_hide: float = 0.4, p_apply: float = 0.7):
     return img * keep + mean * (1.0 - keep)
 
 
-def _augment_fn(out_size, load_size, mode, num_classes, seed, hide: bool = True):
+def _augment_fn(out_size, load_size, mode, num_classes, seed, hide: bool = False):
     t = tf()
     oh, ow = out_size
     lh, lw = load_size
@@ -123,7 +123,7 @@ def train(
     width: int = 32,
     seed: int = 0,
     input_size=(224, 224),
-    hide: bool = True,
+    hide: bool = False,
     stride: int = 16,
     verbose: int | None = None,
     log=print,
