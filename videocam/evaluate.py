@@ -88,7 +88,7 @@ def evaluate_folder(model, data_dir, split: str = "test", threshold: float = 0.2
         if n:
             per_class[cm.classes[c]] = round(float(conf[c, c] / n), 4)
     report = {
-        "model": str(getattr(cm, "path", "")),
+        "model": str(cm.path or ""),
         "split": split,
         "images": int(len(y_true)),
         "classes": cm.classes,

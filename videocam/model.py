@@ -321,6 +321,7 @@ class CamModel:
             info.fixed_input = True
             info.input_size = (int(model.inputs[0].shape[1]), int(model.inputs[0].shape[2]))
         self._two_out = keras().Model(model.inputs, [model.outputs[0], feat_tensor])
+        self.path: Path | None = None
         self._compiled = {}
         self._logit_model = None
         self._logit_head = None
@@ -526,4 +527,6 @@ def load_model(path=None) -> CamModel:
         raise ModelError(f"cannot load model {path}: {first[:200]}") from None
     if info is None:
         info = ModelInfo(classes=[], preprocessing="rescale")
-    return CamModel(km, info)
+    cm = CamModel(km, info)
+    cm.path = path
+    return cm
