@@ -29,7 +29,7 @@ DEFAULT_SMOOTH = 5
 # (data seed 2) with the bundled model's softmax renormalised over the five people:
 # threshold 0.4 gives nobody P 1.00 / R 0.86, 0.5 gives P 0.84 / R 1.00.
 DEFAULT_NOBODY_BELOW = 0.45
-GIF_MAX_FRAMES = 600       # long videos get a lower GIF frame rate, memory stays bounded
+GIF_MAX_FRAMES = 600       # long videos get a lower GIF frame rate, so the file stays small
 _END = object()
 
 

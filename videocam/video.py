@@ -712,14 +712,17 @@ class GifWriter(_PartFile):
     """A small looping GIF: downscaled to `max_width`, at most `max_fps`.
 
     Frames are picked by time (one every 1/max_fps s), so the GIF plays at
-    the video's speed. Frames are quantised to 256 colours as they arrive
-    and kept in memory (about width*height bytes each, e.g. 130 kB at
-    480x270) until `close()` writes the file with Pillow (imageio's GIF
-    backend, used directly so frames can stay palettised). `max_frames`
-    (default 1800: 3 minutes at 10 fps, ~235 MB at 480x270; None for no
-    cap) bounds that: later frames are dropped, `truncated` becomes True and
-    a warning is logged.
+    the video's speed, and streamed to disk by imageio's GIF writer as they
+    arrive (one frame is held back to learn its duration), so memory stays
+    flat however long the video is. Each frame gets its own 256-colour
+    palette (Pillow's fast octree). `max_frames` (default 1800: 3 minutes at
+    10 fps) bounds the file size: later frames are dropped, `truncated`
+    becomes True and a warning is logged.
     """
+
+    # GIF's "loop forever" is a loop count of 0; imageio's legacy writer
+    # turns 0 into 65535, so the application extension is written here.
+    _LOOP_FOREVER = b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
 
     def __init__(
         self,
@@ -737,20 +740,30 @@ class GifWriter(_PartFile):
         self.period = 1.0 / self.fps
         self.max_width = int(max_width)
         self.max_frames = max_frames
-        self._images: list = []
-        self._times: list[float] = []
+        self._count = 0
+        self._durations: list[float] = []  # seconds, read by imageio frame by frame
+        self._pending: tuple[np.ndarray, float] | None = None
+        self._writer = None
         self._next_t: float | None = None
         self._last_t: float | None = None
         self._size: tuple[int, int] | None = None
 
     @property
     def frames_kept(self) -> int:
-        return len(self._images)
+        return self._count
+
+    def _open(self):
+        import imageio.v2 as iio2
+
+        w = iio2.get_writer(self.tmp_path, format="GIF-PIL", mode="I", loop=0, duration=self._durations,
+                            quantizer=2, palettesize=256, subrectangles=False)
+        w._writer.getAppExt = lambda loop: self._LOOP_FOREVER
+        w._duration = self._durations  # imageio copies the list at open; keep it live (checked in tests)
+        return w
 
     def write(self, rgb: np.ndarray, time_s: float | None = None) -> bool:
         """Offer one frame; returns True if it was kept."""
         import cv2
-        from PIL import Image
 
         if self.closed:
             raise VideoError(f"{self.path}: write after close")
@@ -759,7 +772,7 @@ class GifWriter(_PartFile):
         self._last_t = time_s
         if self._next_t is not None and time_s < self._next_t - 1e-6:
             return False
-        if self.max_frames is not None and len(self._images) >= self.max_frames:
+        if self.max_frames is not None and self._count >= self.max_frames:
             if not self.truncated:
                 self.truncated = True
                 log.warning("%s: GIF stops at %d frames (%.0f s); later frames dropped",
@@ -781,58 +794,51 @@ class GifWriter(_PartFile):
         nw, nh = self._size
         if rgb.shape[1] != nw or rgb.shape[0] != nh:
             rgb = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA)
-        img = Image.fromarray(np.ascontiguousarray(rgb[..., :3]))
-        # Quantise now: 1 byte/pixel in memory, and the palette per frame.
-        img = img.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
-        self._images.append(img)
-        self._times.append(float(time_s))
+        else:
+            rgb = rgb[..., :3].copy()  # the caller may reuse its buffer
+        self._flush(float(time_s))
+        self._pending = (np.ascontiguousarray(rgb[..., :3]), float(time_s))
+        self._count += 1
         return True
 
-    def _durations_ms(self) -> list[int]:
-        t = self._times
-        out = []
-        for a, b in zip(t, t[1:]):
-            out.append(max(20, int(round((b - a) * 1000))))
-        out.append(max(20, int(round(self.period * 1000))))
-        return out
+    def _flush(self, next_t: float | None) -> None:
+        """Write the held-back frame, now that its duration is known."""
+        if self._pending is None:
+            return
+        img, t = self._pending
+        self._pending = None
+        dur = (next_t - t) if next_t is not None else self.period
+        self._durations.append(max(0.02, dur))
+        if self._writer is None:
+            self._writer = self._open()
+        self._writer.append_data(img)
 
     def close(self) -> None:
-        """Write the GIF (looping forever) and give it its final name."""
+        """Finish the GIF (looping forever) and give it its final name."""
         if self.closed:
             return
         self.closed = True
-        if not self._images:
+        if self._count == 0:
             log.warning("%s: no frames written; no file made", self.path)
             return
         try:
-            self._write_gif()
+            self._flush(None)
+            self._writer.close()
         except Exception as e:
             _remove(self.tmp_path)
             raise VideoError(f"cannot write {self.path}: {_first_line(e)}") from None
-        finally:
-            self._images = []
         _finish(self.tmp_path, self.path)
-
-    def _write_gif(self) -> None:
-        first, rest = self._images[0], self._images[1:]
-        # Pillow writes the file; imageio's pillow plugin would hold RGB
-        # copies of every frame and cannot pass our per-frame palettes.
-        first.save(
-            self.tmp_path,
-            format="GIF",
-            save_all=True,
-            append_images=rest,
-            duration=self._durations_ms(),
-            loop=0,
-            disposal=1,
-            optimize=False,
-        )
 
     def abort(self) -> None:
         if self.closed:
             return
         self.closed = True
-        self._images = []
+        self._pending = None
+        if self._writer is not None:
+            try:
+                self._writer.close()
+            except Exception:  # noqa: BLE001 - the file is removed anyway
+                pass
         _remove(self.tmp_path)
 
 
