@@ -163,6 +163,51 @@ def per_frame_baseline(cm, frames, out_gif: Path) -> float:
         return len(frames) / (time.perf_counter() - t0)
 
 
+def precision_drift(cm, frames, precision: str = "bf16", batch: int = 16) -> dict:
+    """Speed-up and drift of `precision` against float32 on the same frames.
+
+    Drift: label agreement, mean/min IoU of the decided class's box, and the
+    largest probability difference.
+    """
+    from .localize import cam_boxes, iou
+
+    def run():
+        probs, cams, t = [], [], 0.0
+        for k in range(0, len(frames), batch):
+            x = cm.prepare([f.rgb for f in frames[k:k + batch]])
+            t0 = time.perf_counter()
+            p, f = cm.forward(x)
+            t += time.perf_counter() - t0
+            probs.append(p)
+            cams.append(cm.cams_from(x, p, f))
+        return np.concatenate(probs), np.concatenate(cams), t
+
+    old = cm.precision
+    try:
+        cm.set_precision("float32")
+        run()  # warm-up / trace
+        p32, c32, t32 = run()
+        cm.set_precision(precision)
+        run()
+        plo, clo, tlo = run()
+    finally:
+        cm.set_precision(old)
+    h, w = frames[0].height, frames[0].width
+    agree = p32.argmax(1) == plo.argmax(1)
+    ious = []
+    for i in range(len(frames)):
+        c = int(p32[i].argmax())
+        a = cam_boxes(c32[i, c], w, h, mode="union")
+        b = cam_boxes(clo[i, c], w, h, mode="union")
+        if a and b:
+            ious.append(iou(a[0], b[0]))
+    return {"precision": precision, "speedup": round(t32 / tlo, 3) if tlo > 0 else None,
+            "label_agreement": round(float(agree.mean()), 4),
+            "box_iou_mean": round(float(np.mean(ious)), 4) if ious else None,
+            "box_iou_min": round(float(np.min(ious)), 4) if ious else None,
+            "max_prob_diff": round(float(np.abs(p32 - plo).max()), 4)}
+
+
 def startup_seconds(model_path, video) -> float:
     """Wall time from a fresh interpreter's import to the first frame's result."""
     code = (
@@ -179,7 +224,8 @@ def startup_seconds(model_path, video) -> float:
 
 
 def run_bench(model=None, video=None, frames: int = 300, batch: int | None = None, json_path=None,
-              baseline_frames: int = 30, precision: str = "float32", log=print) -> dict:
+              baseline_frames: int = 30, precision: str = "float32", with_bf16: bool = True,
+              log=print) -> dict:
     from .model import load_model
     from .synth import make_video
 
@@ -207,6 +253,7 @@ def run_bench(model=None, video=None, frames: int = 300, batch: int | None = Non
                                                                  Path(tmp.name) / "baseline.gif")))
         stages = stage_breakdown(cm, video, fr, b)
         start = startup_seconds(model, video)
+        drift = precision_drift(cm, fr, "bf16", b) if with_bf16 else None
         base = rows[0][1]
         report = {
             "frames": n, "size": [w, h], "batch": b, "precision": precision,
@@ -215,6 +262,8 @@ def run_bench(model=None, video=None, frames: int = 300, batch: int | None = Non
             "stages_ms_per_frame": {k: round(v, 2) for k, v in stages.items()},
             "startup_s": round(start, 2),
         }
+        if drift is not None:
+            report["bf16"] = drift
         log(format_report(report))
         if json_path:
             Path(json_path).write_text(json.dumps(report, indent=1))
@@ -233,4 +282,9 @@ def format_report(r: dict) -> str:
     lines.append("stage breakdown (ms/frame, run one after another): " + ", ".join(
         f"{k} {v:.2f} ({100 * v / total:.0f}%)" for k, v in st.items()))
     lines.append(f"start-up (import to first frame): {r['startup_s']:.2f} s")
+    d = r.get("bf16")
+    if d:
+        lines.append(f"bf16 vs float32 forward: {d['speedup']:.2f}x speed, labels agree {d['label_agreement']:.1%}, "
+                     f"box IoU mean {d['box_iou_mean']} (min {d['box_iou_min']}), "
+                     f"max prob diff {d['max_prob_diff']}")
     return "\n".join(lines)

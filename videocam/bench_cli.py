@@ -16,11 +16,13 @@ def register(sub) -> None:
     b.add_argument("--baseline-frames", type=int, default=30,
                    help="frames for the slow per-frame baseline (0 = skip)")
     b.add_argument("--precision", choices=("float32", "bf16"), default="float32")
+    b.add_argument("--no-bf16", action="store_true", help="skip the bf16 speed/drift comparison")
     b.add_argument("--json", default=None, help="write the figures as JSON")
     b.set_defaults(func=_run)
 
 
 def _run(a) -> int:
     from .bench import run_bench
-    run_bench(a.model, a.video, a.frames, a.batch, a.json, a.baseline_frames, a.precision)
+    run_bench(a.model, a.video, a.frames, a.batch, a.json, a.baseline_frames, a.precision,
+              with_bf16=not a.no_bf16)
     return 0
