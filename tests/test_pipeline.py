@@ -92,3 +92,15 @@ def test_cli_run_prints_summary(tiny_model_path, debate_clip, tmp_path, capsys):
     code = main(["run", str(mp4), "--model", str(tiny_model_path), "--out", str(tmp_path), "--no-mp4"])
     out = capsys.readouterr().out
     assert code == 0 and f"{n} frames" in out and "clip.cam.csv" in out
+
+
+def test_bf16_precision_runs_and_stays_close(tiny_model_path, debate_clip, tmp_path):
+    from videocam.model import load_model
+    mp4, _, n = debate_clip
+    a = read_csv(process_video(mp4, model=load_model(tiny_model_path), out_dir=tmp_path / "f32", mp4=False,
+                               smooth=0).outputs["csv"])
+    b = read_csv(process_video(mp4, model=load_model(tiny_model_path), out_dir=tmp_path / "bf16", mp4=False,
+                               smooth=0, precision="bf16").outputs["csv"])
+    assert len(a.rows) == len(b.rows) == n
+    diff = max(abs(ra.probs[c] - rb.probs[c]) for ra, rb in zip(a.rows, b.rows) for c in a.classes)
+    assert diff < 0.05
