@@ -55,8 +55,10 @@ def test_verdict_is_computed_from_the_numbers():
     assert "partly consistent" in costly and "costs more than" in costly
     poor_loc = verdict([_row("gap", 0.91, 0.25, 10**5), _row("fc512", 0.90, 0.20, 10**6)], 6)
     assert "partly consistent" in poor_loc and "not 10+ points better" in poor_loc
-    neither = verdict([_row("gap", 0.10, 0.0, 10**5), _row("fc512", 0.20, 0.0, 10**6)], 6)
-    assert "not consistent" in neither and "Caution" in neither
+    neither = verdict([_row("gap", 0.36, 0.0, 10**5), _row("fc512", 0.45, 0.0, 10**6)], 6)
+    assert "not consistent" in neither and "Caution" not in neither
+    untrained = verdict([_row("gap", 0.90, 0.60, 10**5), _row("fc512", 0.1667, 0.0, 10**6)], 6)
+    assert untrained.startswith("Verdict: inconclusive") and "fc512 did not learn" in untrained
     assert "needs the gap head" in verdict([_row("fc512", 0.9, 0.2, 10**6)])
 
 
