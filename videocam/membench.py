@@ -11,12 +11,9 @@ another's). The child loads the model, resets its peak-RSS counter
 - `maxrss`: the child's lifetime peak (``getrusage``), for systems without
   ``clear_refs``.
 
-Bounded memory means `peak` barely moves when the video gets 10 times longer.
-The GIF is the known exception: GifWriter keeps every kept frame (quantised,
-one byte per pixel at up to 480 px wide) until it writes the file, and the
-pipeline lowers the GIF rate for long videos so at most ~`GIF_MAX_FRAMES`
-frames are kept; so GIF memory grows with the length up to that cap and then
-stays flat (without a known duration the writer's own cap, 1800 frames, applies).
+Bounded memory means `peak` barely moves when the video gets 10 times longer,
+with or without the GIF: GifWriter streams each kept frame to disk as it
+arrives (holding one back to learn its duration).
 """
 from __future__ import annotations
 
