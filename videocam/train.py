@@ -170,7 +170,8 @@ def train(
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
     t0 = time.perf_counter()
-    model.fit(ds_train, validation_data=ds_val, epochs=epochs, callbacks=[ckpt], verbose=verbose)
+    model.fit(ds_train, validation_data=ds_val, epochs=epochs, callbacks=[ckpt], verbose=verbose,
+              shuffle=False)  # the dataset shuffles itself
     seconds = time.perf_counter() - t0
     log(f"best validation accuracy {ckpt.best:.4f} at epoch {ckpt.best_epoch}/{epochs} "
         f"({seconds / 60:.1f} min) -> {out}")
