@@ -181,8 +181,6 @@ class _Prefetch:
         self._t.start()
 
     def _run(self, it):
-        from .video import lower_thread_priority
-        lower_thread_priority()
         try:
             for item in it:
                 while not self._stop.is_set():

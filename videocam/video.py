@@ -849,31 +849,6 @@ class GifWriter(_PartFile):
 _STOP = object()
 
 
-BACKGROUND_NICE = 5  # how much less CPU priority reading/writing threads get than the model
-
-
-def lower_thread_priority(delta: int | None = None) -> None:
-    """Give the calling thread a lower CPU priority (Linux: nice is per thread).
-
-    The forward pass splits each op over all cores and waits for the slowest
-    part; a decode or encode thread preempting one of them stalls the whole
-    op. Lower-priority I/O threads fill the gaps instead. Best effort: a
-    no-op where unsupported. `VIDEOCAM_BACKGROUND_NICE` overrides the amount.
-    """
-    if delta is None:
-        try:
-            delta = int(os.environ.get("VIDEOCAM_BACKGROUND_NICE", BACKGROUND_NICE))
-        except ValueError:
-            delta = BACKGROUND_NICE
-    if delta <= 0 or not hasattr(os, "setpriority"):
-        return
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + delta))
-    except (OSError, AttributeError):
-        pass
-
-
 class AsyncSink:
     """Run ``consume(item)`` on a background thread behind a bounded queue.
 
@@ -909,7 +884,6 @@ class AsyncSink:
         return self._exc
 
     def _run(self) -> None:
-        lower_thread_priority()
         while True:
             item = self._q.get()
             if item is _STOP:
