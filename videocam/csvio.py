@@ -20,6 +20,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from videocam.outfile import ClosesOnExit, part_path
 from videocam.types import Box, FrameResult
 
 __all__ = [
@@ -104,7 +105,7 @@ def format_row(result: FrameResult, classes: Sequence[str]) -> list[str]:
     ]
 
 
-class CsvWriter:
+class CsvWriter(ClosesOnExit):
     """Write the per-frame CSV, one flushed row per `write`.
 
     Rows go to a temporary file next to the target (`tmp_path`,
@@ -117,7 +118,7 @@ class CsvWriter:
         self.path = Path(path)
         self.classes = [str(c) for c in classes]
         # Same naming as the video writers (videocam.video.part_path).
-        self.tmp_path = self.path.with_name(f".{self.path.stem}.part{self.path.suffix}")
+        self.tmp_path = part_path(self.path)
         self.rows_written = 0
         self.closed = False
         self._fh = open(self.tmp_path, "w", newline="", encoding="utf-8")
@@ -151,14 +152,6 @@ class CsvWriter:
             except FileNotFoundError:
                 pass
 
-    def __enter__(self) -> "CsvWriter":
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 # --------------------------------------------------------------------------- #

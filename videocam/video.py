@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterator
 import av
 import numpy as np
 
+from videocam.outfile import ClosesOnExit, part_path  # noqa: F401 - part_path stays importable here
 from videocam.types import Frame
 
 __all__ = [
@@ -46,16 +47,6 @@ _IMAGE_FORMATS = ("image2",)
 
 class VideoError(Exception):
     """A video cannot be opened or written; the message is one human line."""
-
-
-def part_path(path: str | os.PathLike) -> Path:
-    """The temporary name a writer uses for `path`: ``dir/.name.part.ext``.
-
-    The real extension is kept last so muxers and Pillow pick the format.
-    """
-    p = Path(path)
-    suffix = p.suffix
-    return p.with_name(f".{p.stem}.part{suffix}")
 
 
 def _finish(tmp: Path, final: Path) -> None:
@@ -526,7 +517,7 @@ class VideoReader:
 # --------------------------------------------------------------------------- #
 
 
-class _PartFile:
+class _PartFile(ClosesOnExit):
     """Temp-name-then-rename behaviour shared by the writers."""
 
     path: Path
@@ -541,21 +532,6 @@ class _PartFile:
             raise VideoError(f"cannot write {self.path}: is a directory")
         if not self.path.parent.is_dir():
             raise VideoError(f"cannot write {self.path}: no folder {self.path.parent}")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-
-    def close(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def abort(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
 
 
 def _even(n: int) -> int:
@@ -849,7 +825,7 @@ class GifWriter(_PartFile):
 _STOP = object()
 
 
-class AsyncSink:
+class AsyncSink(ClosesOnExit):
     """Run ``consume(item)`` on a background thread behind a bounded queue.
 
     ``put(item)`` blocks while `maxsize` items wait (bounded memory) and
@@ -950,11 +926,3 @@ class AsyncSink:
         self._q.put(_STOP)
         self._thread.join()
 
-    def __enter__(self) -> "AsyncSink":
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
