@@ -169,7 +169,7 @@ def verdict(rows: Sequence[HeadResult], n_classes: int | None = None) -> str:
         untrained = [r.head for r in rows if r.val_accuracy < 2.0 / n_classes]
         if untrained:
             return (f"Verdict: inconclusive — {', '.join(untrained)} did not learn with this recipe (validation "
-                    f"accuracy below twice chance, {100 / n_classes:.0f}%), so the table compares trained "
+                    f"accuracy below twice the {100 / n_classes:.0f}% chance), so the table compares trained "
                     f"and untrained models, not heads; try a lower --lr or more --epochs.")
     best_acc = max(fcs, key=lambda r: r.test_accuracy)
     d_acc = 100 * (gap.test_accuracy - best_acc.test_accuracy)
