@@ -325,11 +325,11 @@ def process_video(
             if p.resolve() == input_path.resolve():
                 raise UsageError(f"output {p} would overwrite the input {input_path}")
 
-    cm = model if isinstance(model, CamModel) else load_model(model)
-    if precision != "float32":
-        cm.set_precision(precision)
-    reader = VideoReader(input_path, start_s=start, end_s=end)
+    reader = VideoReader(input_path, start_s=start, end_s=end)  # a bad input fails fast, before TF loads
     try:
+        cm = model if isinstance(model, CamModel) else load_model(model)
+        if precision != "float32":
+            cm.set_precision(precision)
         _check_out_dir(out_dir)
         summary = _run(cm, reader, input_path, paths, gif_cap(reader), batch or DEFAULT_BATCH,
                        build_stages(cm, threshold, boxes, norm, nobody, multi, smooth), aspect,
