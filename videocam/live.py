@@ -39,6 +39,7 @@ import cv2  # before PyAV (videocam.video imports it): see `qt_library_clash`
 import numpy as np
 
 from .errors import UsageError
+from .pipeline import RateAndExit
 from .types import Frame, FrameResult
 from .video import VideoError
 
@@ -622,7 +623,7 @@ def draw_status(img: np.ndarray, text: str) -> None:
 
 
 @dataclass
-class LiveSummary:
+class LiveSummary(RateAndExit):
     """What a live run did; `describe()` is the closing summary."""
 
     source: str
@@ -636,14 +637,6 @@ class LiveSummary:
     interrupted: str | None = None
     stopped_by: str = ""
     notes: list = field(default_factory=list)
-
-    @property
-    def fps(self) -> float:
-        return self.frames / self.seconds if self.seconds > 0 else 0.0
-
-    @property
-    def exit_code(self) -> int:
-        return {"SIGINT": 130, "SIGTERM": 143}.get(self.interrupted or "", 0)
 
     def describe(self) -> str:
         head = f"live: {self.frames} frames in {self.seconds:.1f} s ({self.fps:.1f} fps)"

@@ -33,8 +33,27 @@ GIF_MAX_FRAMES = 600       # long videos get a lower GIF frame rate, so the file
 _END = object()
 
 
+EXIT_ON_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
+
+
+class RateAndExit:
+    """fps and the exit status, for summaries with `frames`, `seconds` and `interrupted`."""
+
+    frames: int
+    seconds: float
+    interrupted: str | None
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_ON_SIGNAL.get(self.interrupted or "", 0)
+
+
 @dataclass
-class RunSummary:
+class RunSummary(RateAndExit):
     """What a run did; `describe()` is the CLI's closing summary."""
 
     input: Path
@@ -45,14 +64,6 @@ class RunSummary:
     interrupted: str | None = None
     model_classes: list = field(default_factory=list)
     notes: list = field(default_factory=list)
-
-    @property
-    def fps(self) -> float:
-        return self.frames / self.seconds if self.seconds > 0 else 0.0
-
-    @property
-    def exit_code(self) -> int:
-        return {"SIGINT": 130, "SIGTERM": 143}.get(self.interrupted or "", 0)
 
     def describe(self) -> str:
         head = f"{self.frames} frames in {self.seconds:.1f} s ({self.fps:.1f} fps)"
