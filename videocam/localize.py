@@ -47,7 +47,8 @@ def mask_boxes(mask: np.ndarray, mode: str = "largest", min_area: int = 1,
     regions.sort(key=lambda r: r.area, reverse=True)
     if mode == "union" and regions:
         if values is not None:
-            peaks = ndimage.maximum(values, labels, [r.label for r in regions])
+            # per-region peak over each region's own bbox (ndimage.maximum sorts the whole map)
+            peaks = [float(values[r.slice][r.image].max()) for r in regions]
             top = max(peaks)
             regions = [r for r, p in zip(regions, peaks) if p >= union_peak * top]
         y0 = min(r.bbox[0] for r in regions)
