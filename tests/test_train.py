@@ -33,7 +33,15 @@ def test_train_one_epoch_then_evaluate(tiny_data, tmp_path):
         assert key in saved
     assert rep["images"] == 12 and np.array(rep["confusion"]).sum() == 12
     assert rep["loc_images"] == 10  # every person image has a truth box, nobody has none
-    assert 0.0 <= rep["loc_accuracy"] <= rep["maxboxacc"] + 1e-9 or rep["loc_accuracy"] <= 1.0
+    assert 0.0 <= rep["loc_accuracy"] <= 1.0 and 0.0 <= rep["maxboxacc"] <= 1.0
+    assert rep["scale"] == "adaptive" and set(rep["loc_by_scale"]) == {"fixed", "adaptive"}
+    assert rep["loc_accuracy"] == rep["loc_by_scale"]["adaptive"]
+    assert sum(rep["adaptive_sides"].values()) == 10
+    fixed = evaluate_folder(cm, tiny_data, progress=False, scale="fixed")
+    assert fixed["loc_by_scale"] == {"fixed": rep["loc_by_scale"]["fixed"]}
+    assert fixed["loc_accuracy"] == rep["loc_by_scale"]["fixed"] and fixed["adaptive_sides"] is None
+    with pytest.raises(ValueError):
+        evaluate_folder(cm, tiny_data, progress=False, scale="zoom")
 
 
 def _img(path, shape=(20, 20, 3)):
@@ -79,3 +87,13 @@ def test_bad_data_dir_is_one_line_error(tmp_path, capsys, case, msg):
     with pytest.raises(DataError):
         from videocam.train import train
         train(d, tmp_path / "m.keras", epochs=1)
+
+
+def test_fc_head_models_are_evaluated_at_their_fixed_size(tiny_data, tmp_path):
+    from videocam.evaluate import evaluate_folder
+    from videocam.model import build_model, load_model, save_model
+    m, info = build_model(6, "small", "fc512", width=8, input_size=(64, 64))
+    info.classes = ["ahn", "hong", "moon", "nobody", "sim", "you"]
+    cm = load_model(save_model(m, info, tmp_path / "fc.keras"))
+    rep = evaluate_folder(cm, tiny_data, progress=False)  # adaptive asked, fixed used
+    assert rep["scale"] == "fixed" and list(rep["loc_by_scale"]) == ["fixed"]

@@ -52,7 +52,7 @@ def cmd_train(a) -> int:
 def cmd_evaluate(a) -> int:
     from .evaluate import evaluate_folder, format_report
     report = evaluate_folder(a.model, a.data_dir, split=a.split, threshold=a.threshold, json_path=a.json,
-                             boxes=a.boxes)
+                             boxes=a.boxes, scale=a.scale)
     print(format_report(report))
     return 0
 
@@ -145,6 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--threshold", type=unit_interval("--threshold"), default=0.2)
     e.add_argument("--boxes", choices=("largest", "union"), default="largest",
                    help="box rule for localisation accuracy (default largest, the paper's)")
+    e.add_argument("--scale", choices=("adaptive", "fixed"), default="adaptive",
+                   help="adaptive (default): boxes from a second pass at the input size that suits each "
+                   "object's size (videocam.rescale); fixed: from the one pass at the trained size. "
+                   "Both figures are printed")
     e.add_argument("--json", default=None, help="write all figures as JSON here")
     e.set_defaults(func=cmd_evaluate)
 

@@ -4,11 +4,13 @@ Localisation follows the paper: top-1 localisation accuracy counts an image
 as right when the class is right AND the CAM box (20% threshold, largest
 region) has IoU >= 0.5 with the truth box. MaxBoxAcc (Choe et al. CVPR 2020)
 takes the ground-truth class's CAM and the best threshold over a sweep.
+Both are computed on the maps of the chosen `scale` (see videocam.rescale);
+the fixed-scale figure is always reported beside the adaptive one.
 """
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -26,13 +28,24 @@ def _box_csv_for(data_dir: Path, split: str) -> Path | None:
 
 
 def evaluate_folder(model, data_dir, split: str = "test", threshold: float = 0.2, json_path=None,
-                    batch: int = 32, progress: bool = True, boxes: str = "largest") -> dict:
-    """Evaluate a model (path or CamModel) on DATA_DIR/<split>/<class>/*."""
+                    batch: int = 32, progress: bool = True, boxes: str = "largest",
+                    scale: str = "adaptive") -> dict:
+    """Evaluate a model (path or CamModel) on DATA_DIR/<split>/<class>/*.
+
+    `scale`: `fixed` takes boxes from the one pass at the trained size;
+    `adaptive` (videocam.rescale) from a second pass at the input size that
+    suits each object. Both figures are always in `loc_by_scale`. Models
+    that only take their trained size (FC heads) are always evaluated fixed.
+    """
     from tqdm import tqdm
 
     from .model import CamModel, load_model
 
+    if scale not in ("fixed", "adaptive"):
+        raise ValueError(f"unknown scale {scale!r}; use fixed or adaptive")
     cm = model if isinstance(model, CamModel) else load_model(model)
+    if cm.info.fixed_input:
+        scale = "fixed"  # an FC head takes only its trained input size
     data_dir = Path(data_dir)
     if not (data_dir / split).is_dir():
         raise DataError(f"no {split}/ folder in {data_dir}")
@@ -50,13 +63,13 @@ def evaluate_folder(model, data_dir, split: str = "test", threshold: float = 0.2
         truth_boxes = read_box_csv(bc)
 
     y_true, y_pred = [], []
-    loc_hits, loc_total = 0, 0
-    sweep_hits = np.zeros(len(SWEEP))
-    groups: dict[tuple, list[int]] = defaultdict(list)
+    boxed: list[tuple[int, int, int, tuple]] = []  # (image index, truth class, predicted class, truth box)
+    fixed_cams: dict[int, np.ndarray] = {}
     images = [read_rgb(p) for p in tqdm(s.paths, desc="reading", disable=not progress, leave=False)]
+    groups: dict[tuple, list[int]] = defaultdict(list)
     for i, img in enumerate(images):
         groups[img.shape].append(i)
-    bar = tqdm(total=len(images), desc="evaluating", unit="img", disable=not progress, leave=False)
+    bar = tqdm(total=len(images), desc="classifying", unit="img", disable=not progress, leave=False)
     for shape, idx in groups.items():
         for k in range(0, len(idx), batch):
             ids = idx[k:k + batch]
@@ -66,18 +79,35 @@ def evaluate_folder(model, data_dir, split: str = "test", threshold: float = 0.2
                 pred = int(np.argmax(probs[j]))
                 y_true.append(gt)
                 y_pred.append(pred)
-                rel = s.paths[i].relative_to(data_dir).as_posix()
-                tb = truth_boxes.get(rel)
-                if tb is None or tb[1] is None:
-                    continue
-                h, w = shape[:2]
-                loc_total += 1
-                found = cam_boxes(cams[j, pred], w, h, threshold=threshold, mode=boxes)
-                if pred == gt and found and iou(found[0], tb[1]) >= 0.5:
-                    loc_hits += 1
-                sweep_hits += _sweep(cams[j, gt], w, h, tb[1])
+                tb = truth_boxes.get(s.paths[i].relative_to(data_dir).as_posix())
+                if tb is not None and tb[1] is not None:
+                    boxed.append((i, gt, pred, tb[1]))
+                    fixed_cams[i] = cams[j]
             bar.update(len(ids))
     bar.close()
+
+    def loc_figures(cam_of) -> tuple[int, np.ndarray]:
+        hits, sweep = 0, np.zeros(len(SWEEP))
+        for i, gt, pred, truth in boxed:
+            h, w = images[i].shape[:2]
+            cams = cam_of(i)
+            found = cam_boxes(cams[pred], w, h, threshold=threshold, mode=boxes)
+            if pred == gt and found and iou(found[0], truth) >= 0.5:
+                hits += 1
+            sweep += _sweep(cams[gt], w, h, truth)
+        return hits, sweep
+
+    loc_total = len(boxed)
+    fixed_hits, sweep_hits = loc_figures(fixed_cams.__getitem__)
+    loc_by_scale = {"fixed": round(fixed_hits / loc_total, 4) if loc_total else None}
+    sides: list[int] = []
+    if scale == "adaptive" and loc_total:
+        from .rescale import adaptive_cams
+        sides, cams = adaptive_cams(cm, [images[i] for i, *_ in boxed], [p for _, _, p, _ in boxed], batch)
+        by_image = {i: c for (i, *_), c in zip(boxed, cams)}
+        adaptive_hits, sweep_hits = loc_figures(by_image.__getitem__)
+        loc_by_scale["adaptive"] = round(adaptive_hits / loc_total, 4)
+    loc_hits = adaptive_hits if sides else fixed_hits
     y_true_a, y_pred_a = np.array(y_true), np.array(y_pred)
     C = len(cm.classes)
     conf = np.zeros((C, C), dtype=int)
@@ -97,6 +127,9 @@ def evaluate_folder(model, data_dir, split: str = "test", threshold: float = 0.2
         "confusion": conf.tolist(),
         "threshold": threshold,
         "boxes": boxes,
+        "scale": scale if loc_total else None,
+        "loc_by_scale": loc_by_scale if loc_total else None,
+        "adaptive_sides": dict(sorted(Counter(sides).items())) if sides else None,
         "loc_images": loc_total,
         "loc_accuracy": round(loc_hits / loc_total, 4) if loc_total else None,
         "maxboxacc": round(float(sweep_hits.max() / loc_total), 4) if loc_total else None,
@@ -127,8 +160,11 @@ def format_report(r: dict) -> str:
     lines = [f"{r['split']}: {r['images']} images, accuracy {r['accuracy']:.4f}"]
     if r.get("loc_accuracy") is not None:
         lines.append(f"top-1 localisation accuracy (IoU>=0.5, threshold {r['threshold']}, "
-                     f"{r.get('boxes', 'largest')} box): "
+                     f"{r.get('boxes', 'largest')} box, {r.get('scale', 'fixed')} scale): "
                      f"{r['loc_accuracy']:.4f} on {r['loc_images']} boxed images")
+        by = r.get("loc_by_scale") or {}
+        if len(by) > 1:
+            lines.append("  by scale: " + ", ".join(f"{k} {v:.4f}" for k, v in by.items()))
         lines.append(f"MaxBoxAcc: {r['maxboxacc']:.4f} (best threshold {r['maxboxacc_threshold']})")
     lines.append("per class: " + ", ".join(f"{k} {v:.3f}" for k, v in r["per_class"].items()))
     names = r["classes"]

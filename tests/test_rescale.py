@@ -1,0 +1,51 @@
+"""Scale-adaptive localisation: the side rule, the probe, and the two-pass CAMs."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from videocam.rescale import MAX_SIDE, MIN_SIDE, STEP, adaptive_cams, adaptive_side, probe_height_fraction
+
+
+def test_small_objects_zoom_in_and_close_ups_zoom_out():
+    assert adaptive_side(0.25) == MAX_SIDE  # 130 / 0.25**1.25 = 735 -> clamped
+    assert adaptive_side(1.0) == MIN_SIDE  # 130 -> 128
+    assert adaptive_side(0.5) == 320  # 130 / 0.5**1.25 = 309 -> 320
+    assert adaptive_side(0.5, gamma=1.0) == 256  # 260 -> 256
+
+
+@given(st.floats(0.01, 1.5), st.floats(0.01, 1.5))
+def test_side_is_monotone_clamped_and_on_the_grid(a, b):
+    sa, sb = adaptive_side(a), adaptive_side(b)
+    for s in (sa, sb):
+        assert MIN_SIDE <= s <= MAX_SIDE and s % STEP == 0
+    if a < b:
+        assert sa >= sb
+
+
+@pytest.mark.parametrize("frac", [None, 0.0, float("nan")])
+def test_no_estimate_falls_back_to_the_trained_size(frac):
+    assert adaptive_side(frac) == 224
+    assert adaptive_side(frac, fallback=192) == 192
+
+
+def test_probe_height_fraction_from_a_hand_made_map():
+    cam = np.zeros((10, 10), np.float32)
+    cam[2:7, 4:6] = 1.0  # 5 of 10 rows lit
+    frac = probe_height_fraction(cam, 200, 100)
+    assert frac == pytest.approx(0.5, abs=0.08)  # bilinear upsampling blurs the edge a little
+    assert probe_height_fraction(np.zeros((10, 10), np.float32), 200, 100) is None
+    assert probe_height_fraction(-np.ones((10, 10), np.float32), 200, 100) is None
+
+
+def test_adaptive_cams_group_by_side_and_match_one_pass_at_that_side(tiny_model):
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 255, (h, w, 3), dtype=np.uint8) for h, w in ((90, 160), (120, 120), (64, 200))]
+    sides, cams = adaptive_cams(tiny_model, images, [0, 1, 2], batch=2)
+    assert len(sides) == len(cams) == 3
+    C = len(tiny_model.classes)
+    for img, side, cam in zip(images, sides, cams):
+        assert MIN_SIDE <= side <= MAX_SIDE
+        assert cam.shape == (C, side // 16, side // 16)
+        batch = tiny_model.prepare([img], (side, side))
+        probs, feats = tiny_model.forward(batch)
+        np.testing.assert_allclose(cam, tiny_model.cams_from(batch, probs, feats)[0], rtol=1e-4, atol=1e-5)
