@@ -248,6 +248,7 @@ def test_quit_or_signal_closes_outputs(tiny_model, debate_clip, tmp_path, how):
         return True
 
     win = FakeWindow(on_show)
+    before = signal.getsignal(signal.SIGINT)
     s = run_live(clip, model=tiny_model, record=tmp_path / "o.mp4", csv=tmp_path / "o.csv",
                  realtime=False, window=win)
     assert win.closed and s.frames == 3 and win.shown == [(90, 160, 3)] * 3
@@ -258,7 +259,7 @@ def test_quit_or_signal_closes_outputs(tiny_model, debate_clip, tmp_path, how):
     else:
         assert s.interrupted == "SIGINT" and s.exit_code == 130
         assert s.describe().startswith("interrupted (SIGINT): 3 frames")
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+    assert signal.getsignal(signal.SIGINT) is before  # handlers restored
 
 
 def test_status_text_is_drawn_bottom_left():

@@ -30,6 +30,12 @@ def test_cams_are_dense_kernel_times_features_from_the_same_pass(tiny_model):
     logits = feats.mean(axis=(1, 2)) @ dense.get_weights()[0] + dense.get_weights()[1]
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
     np.testing.assert_allclose(probs, e / e.sum(axis=1, keepdims=True), rtol=1e-4, atol=1e-5)
+    # the in-graph product the pipeline uses (one traced call) is the same maths
+    probs2, cams2 = tiny_model.probs_and_cams(x)
+    np.testing.assert_allclose(probs2, probs, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(cams2, want, rtol=1e-4, atol=1e-5)
+    p3, c3 = tiny_model.predict(frames)
+    np.testing.assert_allclose(c3, want, rtol=1e-4, atol=1e-5)
 
 
 def test_model_file_round_trip(tmp_path, tiny_model):

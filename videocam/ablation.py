@@ -67,8 +67,7 @@ def forward_video(cm, video, batch: int = 16, aspect: str = "square") -> list[Fr
 
         def flush():
             x = cm.prepare([f.rgb for f in buf], size)
-            probs, feats = cm.forward(x)
-            cams = cm.cams_from(x, probs, feats)
+            probs, cams = cm.probs_and_cams(x)
             out.extend(FrameResult(frame=f, classes=classes, probs=probs[i], cams=cams[i])
                        for i, f in enumerate(buf))
             buf.clear()

@@ -799,7 +799,7 @@ def run_live(
             summary.notes.append(f"the model has no GAP head: using Grad-CAM on layer {cm.cam_layer_name}")
         stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth)
         size = cm.input_size_for(src.width, src.height, aspect)
-        cm.forward(np.zeros((batch, size[0], size[1], 3), np.float32))  # trace now, not on frame 1
+        cm.probs_and_cams(np.zeros((batch, size[0], size[1], 3), np.float32))  # trace now, not on frame 1
 
         if window is None and display is not False:
             win = _open_window(say)
@@ -898,8 +898,7 @@ def _loop(src, cm, stages, size, batch, max_frames, win, sink, stop, summary, ru
             if not got:
                 break  # signal, or the source ended
             x = cm.prepare([lf.frame.rgb for lf in got], size)
-            probs, feats = cm.forward(x)
-            cams = cm.cams_from(x, probs, feats)
+            probs, cams = cm.probs_and_cams(x)
             results = [FrameResult(frame=lf.frame, classes=classes, probs=probs[i], cams=cams[i])
                        for i, lf in enumerate(got)]
             results = run_stages(stages, results)

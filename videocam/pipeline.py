@@ -405,8 +405,7 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
     ok = False
     try:
         for frames, x in prefetch:
-            probs, feats = cm.forward(x)
-            cams = cm.cams_from(x, probs, feats)
+            probs, cams = cm.probs_and_cams(x)
             results = [FrameResult(frame=f, classes=classes, probs=probs[i], cams=cams[i])
                        for i, f in enumerate(frames)]
             sink.put(run_stages(stages, results))

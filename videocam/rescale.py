@@ -54,8 +54,7 @@ def probe_height_fraction(cam: np.ndarray, width: int, height: int) -> float | N
 
 def _run_at(cm, images: list, side: int) -> tuple[np.ndarray, np.ndarray]:
     batch = cm.prepare(images, (side, side))
-    probs, feats = cm.forward(batch)
-    return probs, cm.cams_from(batch, probs, feats)
+    return cm.probs_and_cams(batch)
 
 
 def adaptive_cams(cm, images: list, classes: list[int], batch: int = 32) -> tuple[list[int], list[np.ndarray]]:

@@ -44,7 +44,9 @@ def thumbnail(rgb: np.ndarray, size: tuple[int, int] = THUMB_SIZE) -> np.ndarray
     small = cv2.resize(rgb, (int(size[0]), int(size[1])), interpolation=cv2.INTER_AREA)
     if small.ndim == 2:  # grey input (or one channel, which cv2 drops)
         return small.astype(np.float32) / 255.0
-    return small[..., :3].astype(np.float32) @ _GRAY
+    small = small[..., :3].astype(np.float32)
+    # elementwise, not `@ _GRAY`: a BLAS call here would wake OpenBLAS's spinning thread pool
+    return small[..., 0] * _GRAY[0] + small[..., 1] * _GRAY[1] + small[..., 2] * _GRAY[2]
 
 
 def frame_difference(a_small: np.ndarray, b_small: np.ndarray) -> float:
