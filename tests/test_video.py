@@ -202,6 +202,22 @@ def test_rotation_is_applied(tmp_path):
     assert frames[0].rgb.shape == (48, 64, 3)
 
 
+@pytest.mark.parametrize("rotation,autorotate", [(0, True), (90, True), (270, True), (90, False)])
+def test_model_sized_copy_is_the_frame_scaled_and_turned_the_same_way(tmp_path, rotation, autorotate):
+    import cv2
+    p = tmp_path / "v.mp4"
+    make_video(p, n=3, size=(96, 64), rotation=rotation)
+    r, frames = read_all(p, autorotate=autorotate, model_size=(32, 40))
+    for f in frames:
+        assert f.model_rgb.shape == (32, 40, 3) and f.model_rgb.dtype == np.uint8
+        want = cv2.resize(f.rgb, (40, 32), interpolation=cv2.INTER_AREA).astype(int)
+        assert np.abs(f.model_rgb.astype(int) - want).mean() < 6  # same picture, another scaler
+        assert f.model_input((32, 40)) is f.model_rgb
+        assert f.model_input((64, 64)) is f.rgb  # another size: the full frame, resized by the caller
+    _, plain = read_all(p)
+    assert all(f.model_rgb is None for f in plain)
+
+
 # --------------------------------------------------------------------------- #
 # Writers
 # --------------------------------------------------------------------------- #

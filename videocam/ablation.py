@@ -63,10 +63,11 @@ def forward_video(cm, video, batch: int = 16, aspect: str = "square") -> list[Fr
     classes = tuple(cm.classes)
     with VideoReader(video) as r:
         size = cm.input_size_for(r.width, r.height, aspect)
+        r.model_size = size  # as `run` does
         buf = []
 
         def flush():
-            x = cm.prepare([f.rgb for f in buf], size)
+            x = cm.prepare([f.model_input(size) for f in buf], size)
             probs, cams = cm.probs_and_cams(x)
             out.extend(FrameResult(frame=f, classes=classes, probs=probs[i], cams=cams[i])
                        for i, f in enumerate(buf))

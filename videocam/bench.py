@@ -33,11 +33,14 @@ def _timed(fn, min_seconds: float = 2.0, min_runs: int = 2) -> float:
     return (time.perf_counter() - t0) / runs
 
 
-def _frames(video, n: int) -> tuple[list, float, int, int]:
+def _frames(video, n: int, cm=None) -> tuple[list, float, int, int]:
+    """The first `n` frames; with a model, each also carries the reader's model-sized copy, as in `run`."""
     from .video import VideoReader
     out = []
     with VideoReader(video) as r:
         fps, w, h = r.fps, r.width, r.height
+        if cm is not None:
+            r.model_size = cm.input_size_for(w, h)
         for f in r:
             out.append(f)
             if len(out) >= n:
@@ -66,13 +69,14 @@ def stage_breakdown(cm, video, frames, batch: int) -> dict:
 
     n = len(frames)
     out = {}
+    size = cm.input_size_for(frames[0].width, frames[0].height)
     t0 = time.perf_counter()
-    with VideoReader(video) as r:
+    with VideoReader(video, model_size=size) as r:  # decode includes FFmpeg's scaling to the model size
         for i, _ in enumerate(r):
             if i + 1 >= n:
                 break
     out["decode"] = (time.perf_counter() - t0) / n
-    rgbs = [f.rgb for f in frames]
+    rgbs = [f.model_input(size) for f in frames]
     t0 = time.perf_counter()
     xs = [cm.prepare(rgbs[i:i + batch]) for i in range(0, n, batch)]
     out["preprocess"] = (time.perf_counter() - t0) / n
@@ -244,7 +248,7 @@ def run_bench(model=None, video=None, frames: int = 300, batch: int | None = Non
         cm = load_model(model)
         if precision != "float32":
             cm.set_precision(precision)
-        fr, fps, w, h = _frames(video, frames)
+        fr, fps, w, h = _frames(video, frames, cm)
         n = len(fr)
         log(f"model {model or 'bundled default'} ({', '.join(cm.classes)}), {n} frames {w}x{h}, "
             f"{os.cpu_count()} CPUs, precision {precision}")

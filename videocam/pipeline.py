@@ -398,8 +398,9 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
     total = reader.frame_count_hint or None
     bar = tqdm(total=total, unit="frame", desc=input_path.name, disable=not progress, dynamic_ncols=True,
                file=sys.stderr)
-    prefetch = _Prefetch(_batches(reader, batch_size, lambda fs: cm.prepare([f.rgb for f in fs], size),
-                                  stop.event))
+    reader.model_size = size  # the reader scales a model-sized copy with FFmpeg, beside the full frame
+    prefetch = _Prefetch(_batches(reader, batch_size,
+                                  lambda fs: cm.prepare([f.model_input(size) for f in fs], size), stop.event))
     t0 = time.perf_counter()
     classes = tuple(cm.classes)
     ok = False

@@ -19,6 +19,16 @@ class Frame:
     index: int
     time_s: float
     rgb: np.ndarray  # (H, W, 3) uint8, RGB
+    # the same picture already scaled to the model's input by the reader (FFmpeg's scaler,
+    # straight from the decoded YUV), when the reader was told the size; else None
+    model_rgb: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def model_input(self, size: tuple[int, int]) -> np.ndarray:
+        """The reader's pre-scaled copy when it has `size` (height, width), else the full frame."""
+        m = self.model_rgb
+        if m is not None and m.shape[0] == size[0] and m.shape[1] == size[1]:
+            return m
+        return self.rgb
 
     @property
     def width(self) -> int:

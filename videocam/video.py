@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterator
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from videocam.outfile import ClosesOnExit, part_path  # noqa: F401 - part_path stays importable here
 from videocam.types import Frame
@@ -134,6 +135,11 @@ class VideoReader:
     - Corrupt packets/frames are skipped and counted in `errors`; a truncated
       file yields every frame that still decodes.
     - Single pass: iterate once.
+    - With `model_size` (height, width) set, each frame also carries
+      `model_rgb`: the picture scaled to that size by FFmpeg's scaler (area
+      averaging) straight from the decoded YUV: both conversions of a 640x360
+      frame take 0.23 ms, against 0.11 + 0.77 for the RGB frame plus an
+      OpenCV area resize of it.
 
     Raises `VideoError` when the file cannot be opened as a video.
     """
@@ -145,17 +151,25 @@ class VideoReader:
         end_s: float | None = None,
         *,
         autorotate: bool = True,
+        model_size: tuple[int, int] | None = None,
     ) -> None:
         self.path = Path(path)
         self.start_s = start_s
         self.end_s = end_s
         self.autorotate = autorotate
+        self.model_size = model_size
         self.errors = 0
         self.corrupt_frames = 0
         self._container = None
         self._gen: Iterator[Frame] | None = None
         self._peeked: list[Frame] = []
         self._rotation: int | None = None
+        self._frame_rotation = 0
+        # One converter per output size, kept for the whole file: each caches its swscale
+        # context, where `frame.reformat` alternating between two sizes rebuilt it every call
+        # (0.59 against 0.23 ms for both conversions of a 640x360 frame).
+        self._rgb_scaler = VideoReformatter()
+        self._model_scaler = VideoReformatter()
         self._done = False
         self._timeline = _Timeline()
 
@@ -462,15 +476,32 @@ class VideoReader:
             rgb = self._to_rgb(f)
             if rgb is None:
                 continue
-            yield Frame(index=index, time_s=float(t), rgb=rgb)
+            yield Frame(index=index, time_s=float(t), rgb=rgb, model_rgb=self._to_model(f))
             self._timeline.add(float(t), 1.0 / fps)
             index += 1
         self._done = True
         self._timeline.complete = True
 
+    def _to_model(self, f: av.VideoFrame) -> np.ndarray | None:
+        """The frame at `model_size`, upright like `_to_rgb`'s; None when not asked or on failure."""
+        if self.model_size is None:
+            return None
+        th, tw = (int(v) for v in self.model_size)
+        rot = self._frame_rotation  # the turn `_to_rgb` just gave this frame
+        if rot in (90, 270):
+            th, tw = tw, th  # scale first, then turn, as the full frame is turned
+        try:
+            small = self._model_scaler.reformat(f, width=tw, height=th, format="rgb24",
+                                                interpolation="AREA").to_ndarray()
+        except (av.error.FFmpegError, ValueError):
+            return None  # the caller falls back to resizing the full frame
+        if rot:
+            small = np.ascontiguousarray(np.rot90(small, k=rot // 90))
+        return small
+
     def _to_rgb(self, f: av.VideoFrame) -> np.ndarray | None:
         try:
-            rgb = f.to_ndarray(format="rgb24")
+            rgb = self._rgb_scaler.reformat(f, format="rgb24").to_ndarray()
         except (av.error.FFmpegError, ValueError) as e:
             self._skip(f"cannot convert frame at pts {f.pts}: {_first_line(e)}")
             return None
@@ -486,6 +517,7 @@ class VideoReader:
                 rgb = np.ascontiguousarray(np.rot90(rgb, k=rot // 90))
         elif self._rotation is None:
             self._rotation = 0
+        self._frame_rotation = rot
         return rgb
 
     # -- context -------------------------------------------------------------
