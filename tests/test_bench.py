@@ -16,3 +16,18 @@ def test_bench_reports_all_rows(tiny_model_path, tmp_path, capsys):
     assert r["startup_s"] > 0 and r["frames"] == 24
     assert 0.0 <= r["bf16"]["label_agreement"] <= 1.0
     assert "x model" in capsys.readouterr().out
+
+
+def test_bench_repeat_alternates_runs_and_reports_the_ratio_range(tiny_model_path, tmp_path, capsys):
+    from videocam.cli import main
+    out = tmp_path / "bench.json"
+    code = main(["bench", "--model", str(tiny_model_path), "--frames", "16", "--baseline-frames", "0",
+                 "--batch", "8", "--no-bf16", "--repeat", "2", "--json", str(out)])
+    assert code == 0
+    r = json.loads(out.read_text())
+    assert r["repeat"] == 2 and [row["name"] for row in r["rows"]] == ["model", "pipeline", "pipeline+gif"]
+    assert r["rows"][0]["ratio"] == 1.0 and "ratio_range" not in r["rows"][0]
+    for row in r["rows"][1:]:
+        lo, hi = row["ratio_range"]
+        assert 0 < lo <= row["ratio"] <= hi
+    assert "back-to-back runs" in capsys.readouterr().out

@@ -235,7 +235,13 @@ def startup_seconds(model_path, video) -> float:
 
 def run_bench(model=None, video=None, frames: int = 300, batch: int | None = None, json_path=None,
               baseline_frames: int = 30, precision: str = "float32", with_bf16: bool = True,
-              log=print) -> dict:
+              repeat: int = 1, log=print) -> dict:
+    """Measure and print the table; `repeat` > 1 alternates model and pipeline runs that many times.
+
+    With repeats each row is the median, and each ratio the median of the
+    ratios of runs made back to back (a noisy machine drifts between runs),
+    with their range.
+    """
     from .model import load_model
     from .synth import make_video
 
@@ -255,9 +261,13 @@ def run_bench(model=None, video=None, frames: int = 300, batch: int | None = Non
         by_batch = model_ceiling(cm, fr)
         best_b = max(by_batch, key=by_batch.get)
         b = batch or best_b
-        rows = [("model", by_batch[b] if batch else by_batch[best_b])]
-        rows.append(("pipeline", pipeline_fps(cm, video, b, False, n)))
-        rows.append(("pipeline+gif", pipeline_fps(cm, video, b, True, n)))
+        runs: dict[str, list[float]] = {"model": [], "pipeline": [], "pipeline+gif": []}
+        for k in range(max(1, int(repeat))):
+            runs["model"].append(by_batch[b] if k == 0 else model_ceiling(cm, fr, (b,))[b])
+            runs["pipeline"].append(pipeline_fps(cm, video, b, False, n))
+            runs["pipeline+gif"].append(pipeline_fps(cm, video, b, True, n))
+        rows = [(name, float(np.median(v))) for name, v in runs.items()]
+        ratios = {name: [x / m for x, m in zip(v, runs["model"])] for name, v in runs.items()}
         if baseline_frames and not cm.gradcam:
             rows.append(("per-frame baseline", per_frame_baseline(cm, fr[:baseline_frames],
                                                                  Path(tmp.name) / "baseline.gif")))
@@ -268,7 +278,8 @@ def run_bench(model=None, video=None, frames: int = 300, batch: int | None = Non
         report = {
             "frames": n, "size": [w, h], "batch": b, "precision": precision,
             "model_fps_by_batch": {str(k): round(v, 1) for k, v in by_batch.items()},
-            "rows": [{"name": k, "fps": round(v, 1), "ratio": round(v / base, 3)} for k, v in rows],
+            "repeat": max(1, int(repeat)),
+            "rows": [_row(k, v, base, ratios.get(k) if k != "model" else None) for k, v in rows],
             "stages_ms_per_frame": {k: round(v, 2) for k, v in stages.items()},
             "startup_s": round(start, 2),
         }
@@ -282,11 +293,24 @@ def run_bench(model=None, video=None, frames: int = 300, batch: int | None = Non
         tmp.cleanup()
 
 
+def _row(name: str, fps: float, base: float, ratios: list[float] | None) -> dict:
+    row = {"name": name, "fps": round(fps, 1)}
+    if ratios and len(ratios) > 1:
+        row["ratio"] = round(float(np.median(ratios)), 3)
+        row["ratio_range"] = [round(min(ratios), 3), round(max(ratios), 3)]
+    else:
+        row["ratio"] = round(fps / base, 3)
+    return row
+
+
 def format_report(r: dict) -> str:
+    reps = r.get("repeat", 1)
     lines = ["model forward fps by batch: " + ", ".join(f"{k}: {v}" for k, v in r["model_fps_by_batch"].items()),
-             f"{'row':<20}{'frames/s':>10}{'x model':>10}"]
+             f"{'row':<20}{'frames/s':>10}{'x model':>10}" + (f"  range over {reps} back-to-back runs" if reps > 1 else "")]
     for row in r["rows"]:
-        lines.append(f"{row['name']:<20}{row['fps']:>10.1f}{row['ratio']:>10.3f}")
+        rng = row.get("ratio_range")
+        lines.append(f"{row['name']:<20}{row['fps']:>10.1f}{row['ratio']:>10.3f}"
+                     + (f"  {rng[0]:.3f}-{rng[1]:.3f}" if rng else ""))
     st = r["stages_ms_per_frame"]
     total = sum(st.values())
     lines.append("stage breakdown (ms/frame, run one after another): " + ", ".join(

@@ -17,6 +17,9 @@ def register(sub) -> None:
                    help="frames for the slow per-frame baseline (0 = skip)")
     b.add_argument("--precision", choices=("float32", "bf16"), default="float32")
     b.add_argument("--no-bf16", action="store_true", help="skip the bf16 speed/drift comparison")
+    b.add_argument("--repeat", type=int_at_least("--repeat", 1), default=1,
+                   help="measure model and pipeline N times, alternating, and report medians and the "
+                   "range of back-to-back ratios (for noisy machines)")
     b.add_argument("--json", default=None, help="write the figures as JSON")
     b.set_defaults(func=_run)
 
@@ -24,5 +27,5 @@ def register(sub) -> None:
 def _run(a) -> int:
     from .bench import run_bench
     run_bench(a.model, a.video, a.frames, a.batch, a.json, a.baseline_frames, a.precision,
-              with_bf16=not a.no_bf16)
+              with_bf16=not a.no_bf16, repeat=a.repeat)
     return 0
