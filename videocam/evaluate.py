@@ -103,7 +103,8 @@ def evaluate_folder(model, data_dir, split: str = "test", threshold: float = 0.2
     sides: list[int] = []
     if scale == "adaptive" and loc_total:
         from .rescale import adaptive_cams
-        sides, cams = adaptive_cams(cm, [images[i] for i, *_ in boxed], [p for _, _, p, _ in boxed], batch)
+        sides, cams = adaptive_cams(cm, [images[i] for i, *_ in boxed], [p for _, _, p, _ in boxed], batch,
+                                    progress=progress)
         by_image = {i: c for (i, *_), c in zip(boxed, cams)}
         adaptive_hits, sweep_hits = loc_figures(by_image.__getitem__)
         loc_by_scale["adaptive"] = round(adaptive_hits / loc_total, 4)

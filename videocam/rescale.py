@@ -57,14 +57,18 @@ def _run_at(cm, images: list, side: int) -> tuple[np.ndarray, np.ndarray]:
     return cm.probs_and_cams(batch)
 
 
-def adaptive_cams(cm, images: list, classes: list[int], batch: int = 32) -> tuple[list[int], list[np.ndarray]]:
+def adaptive_cams(cm, images: list, classes: list[int], batch: int = 32,
+                  progress: bool = False) -> tuple[list[int], list[np.ndarray]]:
     """For each image, the side chosen for `classes[i]` and the raw CAMs (C, h, w) at that side.
 
     Two passes: the probe (all images at PROBE_SIDE), then one pass per
     distinct chosen side (images grouped, so batches stay dense).
     """
+    from tqdm import tqdm
+
     n = len(images)
     sides = [0] * n
+    bar = tqdm(total=2 * n, desc="localising", unit="img", disable=not progress, leave=False)
     for k in range(0, n, batch):
         chunk = images[k:k + batch]
         _, cams = _run_at(cm, chunk, PROBE_SIDE)
@@ -72,6 +76,7 @@ def adaptive_cams(cm, images: list, classes: list[int], batch: int = 32) -> tupl
             h, w = np.asarray(img).shape[:2]
             sides[k + j] = adaptive_side(probe_height_fraction(cams[j, classes[k + j]], w, h),
                                          fallback=cm.input_size[0])
+        bar.update(len(chunk))
     by_side: dict[int, list[int]] = defaultdict(list)
     for i, s in enumerate(sides):
         by_side[s].append(i)
@@ -82,4 +87,6 @@ def adaptive_cams(cm, images: list, classes: list[int], batch: int = 32) -> tupl
             _, cams = _run_at(cm, [images[i] for i in ids], s)
             for j, i in enumerate(ids):
                 out[i] = cams[j]
+            bar.update(len(ids))
+    bar.close()
     return sides, out  # type: ignore[return-value]
