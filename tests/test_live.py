@@ -307,3 +307,18 @@ def test_real_window_when_a_display_exists(tiny_model_path, debate_clip):
                         str(tiny_model_path), "--max-frames", "3"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "live: 3 frames" in r.stdout and HEADLESS_MESSAGE not in r.stderr
+
+
+def test_file_source_sees_what_run_sees(tiny_model, debate_clip, tmp_path, monkeypatch):
+    """Live on a file and `run` feed the model the same FFmpeg-scaled input: same CSV."""
+    from videocam.pipeline import process_video
+    _no_display(monkeypatch)
+    clip, _truth, _n = debate_clip
+    s = run_live(clip, model=tiny_model, csv=tmp_path / "live.csv", realtime=False, batch=4, say=lambda m: None)
+    r = process_video(clip, model=tiny_model, out_dir=tmp_path / "run", mp4=False, progress=False,
+                      handle_signals=False)
+    live_rows, run_rows = read_csv(s.outputs["csv"]).rows, read_csv(r.outputs["csv"]).rows
+    assert len(live_rows) == len(run_rows) == r.frames
+    for a, b in zip(live_rows, run_rows):
+        assert (a.frame, a.label, a.boxes) == (b.frame, b.label, b.boxes)
+        assert a.probs == pytest.approx(b.probs, abs=2e-4)

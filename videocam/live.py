@@ -159,6 +159,13 @@ class LiveSource:
         self.t0: float | None = None
         self._raised = False
 
+    def scale_for_model(self, size: tuple[int, int]) -> None:
+        """Ask for frames that also carry a copy at the model's input size, where the source can.
+
+        Cameras cannot (OpenCV gives BGR frames; the model input is resized
+        by `CamModel.prepare`). Files can, as in `videocam run`.
+        """
+
     # -- producer side --
     def start(self) -> "LiveSource":
         if self._thread is None:
@@ -428,6 +435,9 @@ class FileSource(LiveSource):
         self.realtime = realtime
         self.reader = VideoReader(self.path)
         self.width, self.height, self.fps = self.reader.width, self.reader.height, self.reader.fps
+
+    def scale_for_model(self, size: tuple[int, int]) -> None:
+        self.reader.model_size = size  # the same FFmpeg-scaled input as `videocam run`
 
     def _produce(self) -> None:
         stop = self._stop
@@ -799,6 +809,7 @@ def run_live(
             summary.notes.append(f"the model has no GAP head: using Grad-CAM on layer {cm.cam_layer_name}")
         stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth)
         size = cm.input_size_for(src.width, src.height, aspect)
+        src.scale_for_model(size)
         cm.probs_and_cams(np.zeros((batch, size[0], size[1], 3), np.float32))  # trace now, not on frame 1
 
         if window is None and display is not False:
@@ -897,7 +908,7 @@ def _loop(src, cm, stages, size, batch, max_frames, win, sink, stop, summary, ru
                 break
             if not got:
                 break  # signal, or the source ended
-            x = cm.prepare([lf.frame.rgb for lf in got], size)
+            x = cm.prepare([lf.frame.model_input(size) for lf in got], size)
             probs, cams = cm.probs_and_cams(x)
             results = [FrameResult(frame=lf.frame, classes=classes, probs=probs[i], cams=cams[i])
                        for i, lf in enumerate(got)]
