@@ -35,3 +35,19 @@ def test_replay_matches_the_pipeline_rows(tiny_model, debate_clip, tmp_path):
     assert [r["config"] for r in rows][0].startswith("original")
     assert rows[0]["nobody_recall"] in (0.0, None)  # the original rule never says nobody
     assert "| configuration |" in format_table(rows)
+
+
+def test_adaptive_scale_rows_match_run_with_scale_adaptive(tiny_model, debate_clip, tmp_path):
+    from videocam.csvio import read_csv
+    from videocam.pipeline import process_video
+    mp4, truth, n = debate_clip
+    raw = forward_video(tiny_model, mp4, batch=8)
+    configs = default_configs(rescale_model=tiny_model)
+    assert [c.name for c in configs][-2:] == ["+ nobody + smooth 5 + adaptive scale", "all + adaptive scale"]
+    table = replay(raw, configs[-1], batch=8)
+    s = process_video(mp4, model=tiny_model, out_dir=tmp_path, mp4=False, batch=8, multi=True, scale="adaptive",
+                      handle_signals=False)
+    ran = read_csv(s.outputs["csv"])
+    assert [r.label for r in table.rows] == [r.label for r in ran.rows]
+    coords = lambda rows: [[(b.label, b.x0, b.y0, b.x1, b.y1) for b in r.boxes] for r in rows]  # noqa: E731
+    assert coords(table.rows) == coords(ran.rows)

@@ -92,6 +92,9 @@ def test_cli_run_prints_summary(tiny_model_path, debate_clip, tmp_path, capsys):
     code = main(["run", str(mp4), "--model", str(tiny_model_path), "--out", str(tmp_path), "--no-mp4"])
     out = capsys.readouterr().out
     assert code == 0 and f"{n} frames" in out and "clip.cam.csv" in out
+    code = main(["run", str(mp4), "--model", str(tiny_model_path), "--out", str(tmp_path / "ad"), "--no-mp4",
+                 "--scale", "adaptive"])
+    assert code == 0 and len(read_csv(tmp_path / "ad" / "clip.cam.csv").rows) == n
 
 
 def test_bf16_precision_runs_and_stays_close(tiny_model_path, debate_clip, tmp_path):

@@ -49,3 +49,54 @@ def test_adaptive_cams_group_by_side_and_match_one_pass_at_that_side(tiny_model)
         batch = tiny_model.prepare([img], (side, side))
         probs, feats = tiny_model.forward(batch)
         np.testing.assert_allclose(cam, tiny_model.cams_from(batch, probs, feats)[0], rtol=1e-4, atol=1e-5)
+
+
+def _results(tiny_model, n=3, label_of=lambda k: "ahn"):
+    from videocam.types import Frame, FrameResult
+    rng = np.random.default_rng(3)
+    C = len(tiny_model.classes)
+    out = []
+    for k in range(n):
+        f = Frame(index=k, time_s=k / 25, rgb=rng.integers(0, 255, (90, 160, 3), dtype=np.uint8))
+        r = FrameResult(frame=f, classes=tuple(tiny_model.classes), probs=np.full(C, 1 / C, np.float32),
+                        cams=np.zeros((C, 14, 14), np.float32))
+        r.label = label_of(k)
+        r.notes["present"] = [] if r.label == "nobody" else [tiny_model.classes.index(r.label)]
+        out.append(r)
+    return out
+
+
+def test_rescale_stage_gives_localize_maps_from_a_pass_at_the_chosen_side(tiny_model):
+    from videocam.rescale import Rescale
+    from videocam.stages import Localize
+    results = _results(tiny_model, label_of=lambda k: "nobody" if k == 1 else "hong")
+    Rescale(tiny_model)(results)
+    assert "box_cams" not in results[1].notes  # nobody: nothing to box, no extra pass
+    c = tiny_model.classes.index("hong")
+    for r in (results[0], results[2]):
+        cam = r.notes["box_cams"][c]
+        side = cam.shape[0] * 16
+        assert MIN_SIDE <= side <= MAX_SIDE and cam.shape == (side // 16, side // 16)
+        batch = tiny_model.prepare([r.frame.rgb], (side, side))
+        np.testing.assert_allclose(cam, tiny_model.probs_and_cams(batch)[1][0, c], rtol=1e-4, atol=1e-5)
+    # Localize boxes the rescaled map, not the (all-zero) trained-size one
+    Localize()(results)
+    assert results[1].boxes == []
+    assert all(r.boxes and r.boxes[0].label == "hong" for r in (results[0], results[2]))
+
+
+def test_adaptive_scale_is_a_stage_before_localize_and_refused_for_fc_heads(tiny_model, tmp_path):
+    from videocam.errors import UsageError
+    from videocam.model import build_model, load_model, save_model
+    from videocam.pipeline import build_stages, check_stage_options
+    from videocam.rescale import Rescale
+    from videocam.stages import Localize
+    stages = build_stages(tiny_model, scale="adaptive")
+    assert isinstance(stages[-2], Rescale) and isinstance(stages[-1], Localize)
+    assert not any(isinstance(s, Rescale) for s in build_stages(tiny_model))
+    m, info = build_model(6, "small", "fc512", width=8, input_size=(64, 64))
+    fc = load_model(save_model(m, info, tmp_path / "fc.keras"))
+    with pytest.raises(UsageError, match="--scale adaptive"):
+        build_stages(fc, scale="adaptive")
+    with pytest.raises(UsageError, match="--scale"):
+        check_stage_options(scale="zoom")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .csvio import CsvRow, CsvTable, read_csv
 from .score import score_tables
@@ -31,6 +32,7 @@ class Config:
     smooth_kw: dict = field(default_factory=dict)
     boxes: str = "union"
     threshold: float = 0.2
+    rescale: Any = None  # a CamModel: box from an adapted pass (videocam.rescale.Rescale)
 
     def stages(self):
         chain = []
@@ -41,19 +43,30 @@ class Config:
         if self.multi:
             from .multi import Multi
             chain.append(Multi(**self.multi_kw))
+        if self.rescale is not None:
+            from .rescale import Rescale
+            chain.append(Rescale(self.rescale))
         chain.append(Localize(threshold=self.threshold, mode=self.boxes))
         return chain
 
 
-def default_configs(smooth: int = 5, boxes: str = "union", threshold: float = 0.2) -> list[Config]:
+def default_configs(smooth: int = 5, boxes: str = "union", threshold: float = 0.2,
+                    rescale_model=None) -> list[Config]:
+    """The table's rows; with `rescale_model`, two more rows with `--scale adaptive` boxes."""
     kw = {"boxes": boxes, "threshold": threshold}
-    return [
+    rows = [
         Config("original: top class only", nobody=False, **kw),
         Config("+ nobody", nobody=True, **kw),
         Config("+ nobody + multi", multi=True, **kw),
         Config(f"+ nobody + smooth {smooth}", smooth=smooth, **kw),
         Config(f"all: nobody + multi + smooth {smooth}", multi=True, smooth=smooth, **kw),
     ]
+    if rescale_model is not None:
+        rows += [
+            Config(f"+ nobody + smooth {smooth} + adaptive scale", smooth=smooth, rescale=rescale_model, **kw),
+            Config(f"all + adaptive scale", multi=True, smooth=smooth, rescale=rescale_model, **kw),
+        ]
+    return rows
 
 
 def forward_video(cm, video, batch: int = 16, aspect: str = "square") -> list[FrameResult]:
@@ -115,10 +128,14 @@ def format_table(rows: list[dict], markdown: bool = True) -> str:
 
 
 def run_ablation(model, video, truth, json_path=None, smooth: int = 5, aspect: str = "square",
-                 boxes: str = "union", threshold: float = 0.2, log=print) -> list[dict]:
+                 boxes: str = "union", threshold: float = 0.2, scale: str = "fixed", log=print) -> list[dict]:
     from .model import load_model
     cm = load_model(model)
-    rows = ablate(cm, video, truth, default_configs(smooth, boxes, threshold), aspect=aspect)
+    if scale == "adaptive" and cm.info.fixed_input:
+        from .errors import UsageError
+        raise UsageError("--scale adaptive needs a model that takes any input size (this one has an FC head)")
+    configs = default_configs(smooth, boxes, threshold, rescale_model=cm if scale == "adaptive" else None)
+    rows = ablate(cm, video, truth, configs, aspect=aspect)
     if NOBODY not in cm.classes:
         log("note: the model has no nobody class; '+ nobody' uses the probability threshold")
     log(format_table(rows))

@@ -16,11 +16,14 @@ def register(sub) -> None:
     p.add_argument("--aspect", choices=("square", "keep"), default="square")
     p.add_argument("--boxes", choices=("largest", "all", "union"), default="union")
     p.add_argument("--threshold", type=unit_interval("--threshold"), default=0.2)
+    p.add_argument("--scale", choices=("fixed", "adaptive"), default="fixed",
+                   help="adaptive: add rows whose boxes come from a pass at the input size that suits "
+                   "each person (run --scale adaptive)")
     p.add_argument("--json", default=None, help="write the rows as JSON")
     p.set_defaults(func=_run)
 
 
 def _run(a) -> int:
     from .ablation import run_ablation
-    run_ablation(a.model, a.video, a.truth, a.json, a.smooth, a.aspect, a.boxes, a.threshold)
+    run_ablation(a.model, a.video, a.truth, a.json, a.smooth, a.aspect, a.boxes, a.threshold, a.scale)
     return 0

@@ -759,6 +759,7 @@ def run_live(
     nobody: float | None = None,
     multi: bool = False,
     smooth: int | None = None,
+    scale: str = "fixed",
     batch: int = 1,
     aspect: str = "square",
     realtime: bool = True,
@@ -778,7 +779,7 @@ def run_live(
     """
     say = say or (lambda msg: print(msg, file=sys.stderr, flush=True))
     from .pipeline import check_stage_options
-    check_stage_options(threshold, nobody, smooth, boxes, norm, batch)
+    check_stage_options(threshold, nobody, smooth, boxes, norm, batch, scale)
     if max_frames is not None and int(max_frames) < 1:
         raise UsageError(f"--max-frames must be at least 1, got {max_frames}")
     record = _check_output("--record", record) if record else None
@@ -807,7 +808,7 @@ def run_live(
         cm = model if isinstance(model, CamModel) else load_model(model)
         if cm.gradcam:
             summary.notes.append(f"the model has no GAP head: using Grad-CAM on layer {cm.cam_layer_name}")
-        stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth)
+        stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale)
         size = cm.input_size_for(src.width, src.height, aspect)
         src.scale_for_model(size)
         cm.probs_and_cams(np.zeros((batch, size[0], size[1], 3), np.float32))  # trace now, not on frame 1

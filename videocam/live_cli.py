@@ -13,7 +13,7 @@ def cmd_live(a) -> int:
     summary = run_live(
         a.source, model=a.model, record=a.record, csv=a.csv,
         display=False if a.no_display else None, max_frames=a.max_frames,
-        threshold=a.threshold, nobody=a.nobody, multi=a.multi, smooth=a.smooth, batch=a.batch,
+        threshold=a.threshold, nobody=a.nobody, multi=a.multi, smooth=a.smooth, scale=a.scale, batch=a.batch,
     )
     print(summary.describe(), flush=True)
     return summary.exit_code
@@ -49,6 +49,9 @@ def register(subparsers) -> None:
     p.add_argument("--multi", action="store_true", help="find every person in a frame, each with a box")
     p.add_argument("--smooth", type=int_at_least("--smooth", 0), default=None, metavar="K",
                    help="temporal smoothing over about K frames, reset at shot cuts (0 = off)")
+    p.add_argument("--scale", choices=("fixed", "adaptive"), default="fixed",
+                   help="adaptive: box each person from a second pass at the input size that suits "
+                   "them (better boxes, about half the frame rate)")
     p.add_argument("--threshold", type=unit_interval("--threshold"), default=0.2, metavar="T",
                    help="box threshold as a fraction of the CAM max (default 0.2)")
     p.add_argument("--nobody", type=unit_interval("--nobody"), default=None, metavar="P",

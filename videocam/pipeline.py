@@ -76,8 +76,9 @@ class RunSummary(RateAndExit):
 
 
 def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str = "max",
-                 nobody: float | None = None, multi: bool = False, smooth: int | None = None) -> list[Stage]:
-    """The stage chain for a model: [Smooth] -> Decide -> [Multi] -> Localize."""
+                 nobody: float | None = None, multi: bool = False, smooth: int | None = None,
+                 scale: str = "fixed") -> list[Stage]:
+    """The stage chain for a model: [Smooth] -> Decide -> [Multi] -> [Rescale] -> Localize."""
     stages: list[Stage] = []
     k = DEFAULT_SMOOTH if smooth is None else int(smooth)
     if k > 1:
@@ -89,12 +90,17 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
     if multi:
         from .multi import Multi
         stages.append(Multi())
+    if scale == "adaptive":
+        if model.info.fixed_input:
+            raise UsageError("--scale adaptive needs a model that takes any input size (this one has an FC head)")
+        from .rescale import Rescale
+        stages.append(Rescale(model))
     stages.append(Localize(threshold=threshold, norm=norm, mode=boxes))
     return stages
 
 
 def check_stage_options(threshold=0.2, nobody=None, smooth=None, boxes="union", norm="max",
-                        batch=None) -> None:
+                        batch=None, scale="fixed") -> None:
     """Usage errors for the options `run` and `live` share, before anything is opened."""
     from .cam import NORMS
     from .localize import MODES
@@ -110,6 +116,8 @@ def check_stage_options(threshold=0.2, nobody=None, smooth=None, boxes="union", 
         raise UsageError(f"--boxes must be one of {', '.join(MODES)}, got {boxes!r}")
     if norm not in NORMS:
         raise UsageError(f"--norm must be one of {', '.join(NORMS)}, got {norm!r}")
+    if scale not in ("fixed", "adaptive"):
+        raise UsageError(f"--scale must be fixed or adaptive, got {scale!r}")
 
 
 def output_paths(input_path: Path, out_dir: Path, mp4: bool, csv: bool, gif: bool) -> dict[str, Path]:
@@ -303,6 +311,7 @@ def process_video(
     nobody: float | None = None,
     multi: bool = False,
     smooth: int | None = None,
+    scale: str = "fixed",
     progress: bool = False,
     precision: str = "float32",
     on_result: Callable[[FrameResult, np.ndarray], None] | None = None,
@@ -322,7 +331,7 @@ def process_video(
 
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
     input_path = Path(input)
-    check_stage_options(threshold, nobody, smooth, boxes, norm, batch)
+    check_stage_options(threshold, nobody, smooth, boxes, norm, batch, scale)
     if start is not None and end is not None and end <= start:
         raise UsageError(f"--end ({end}) must be after --start ({start})")
     if aspect not in ("square", "keep"):
@@ -343,7 +352,7 @@ def process_video(
             cm.set_precision(precision)
         _check_out_dir(out_dir)
         summary = _run(cm, reader, input_path, paths, gif_cap(reader), batch or DEFAULT_BATCH,
-                       build_stages(cm, threshold, boxes, norm, nobody, multi, smooth), aspect,
+                       build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale), aspect,
                        progress, on_result, handle_signals)
     finally:
         reader.close()

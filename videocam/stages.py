@@ -72,10 +72,12 @@ class Localize:
                 continue
             present: Sequence[int] = r.notes.get("present") or [int(np.argmax(r.probs))]
             boxes = []
+            rescaled = r.notes.get("box_cams") or {}  # maps from an adapted pass (videocam.rescale)
             for c in present:
                 if r.classes[c] == NOBODY:
                     continue
-                boxes += cam_boxes(r.cams[c], r.frame.width, r.frame.height, label=r.classes[c],
+                cam = rescaled.get(c, r.cams[c])
+                boxes += cam_boxes(cam, r.frame.width, r.frame.height, label=r.classes[c],
                                    score=float(r.probs[c]), threshold=self.threshold, norm=self.norm,
                                    mode=self.mode)
             r.boxes = boxes
