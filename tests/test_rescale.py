@@ -100,3 +100,15 @@ def test_adaptive_scale_is_a_stage_before_localize_and_refused_for_fc_heads(tiny
         build_stages(fc, scale="adaptive")
     with pytest.raises(UsageError, match="--scale"):
         check_stage_options(scale="zoom")
+
+
+def test_run_refuses_adaptive_scale_for_fc_heads_before_creating_anything(tmp_path, debate_clip):
+    from videocam.errors import UsageError
+    from videocam.model import build_model, save_model
+    from videocam.pipeline import process_video
+    m, info = build_model(6, "small", "fc512", width=8, input_size=(64, 64))
+    path = save_model(m, info, tmp_path / "fc.keras")
+    mp4, _, _ = debate_clip
+    with pytest.raises(UsageError, match="--scale adaptive"):
+        process_video(mp4, model=path, out_dir=tmp_path / "out", scale="adaptive", handle_signals=False)
+    assert not (tmp_path / "out").exists()

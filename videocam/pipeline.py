@@ -350,9 +350,9 @@ def process_video(
         cm = model if isinstance(model, CamModel) else load_model(model)
         if precision != "float32":
             cm.set_precision(precision)
+        stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale)  # may refuse the model
         _check_out_dir(out_dir)
-        summary = _run(cm, reader, input_path, paths, gif_cap(reader), batch or DEFAULT_BATCH,
-                       build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale), aspect,
+        summary = _run(cm, reader, input_path, paths, gif_cap(reader), batch or DEFAULT_BATCH, stages, aspect,
                        progress, on_result, handle_signals)
     finally:
         reader.close()
