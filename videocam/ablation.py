@@ -131,9 +131,9 @@ def run_ablation(model, video, truth, json_path=None, smooth: int = 5, aspect: s
                  boxes: str = "union", threshold: float = 0.2, scale: str = "fixed", log=print) -> list[dict]:
     from .model import load_model
     cm = load_model(model)
-    if scale == "adaptive" and cm.info.fixed_input:
-        from .errors import UsageError
-        raise UsageError("--scale adaptive needs a model that takes any input size (this one has an FC head)")
+    if scale == "adaptive":
+        from .rescale import require_any_input_size
+        require_any_input_size(cm)  # before the forward pass, not at the first replay
     configs = default_configs(smooth, boxes, threshold, rescale_model=cm if scale == "adaptive" else None)
     rows = ablate(cm, video, truth, configs, aspect=aspect)
     if NOBODY not in cm.classes:

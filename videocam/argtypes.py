@@ -4,13 +4,18 @@ from __future__ import annotations
 import argparse
 
 
+def _parsed(kind, name: str, text: str, what: str):
+    """`kind(text)`, or one clear line naming the option."""
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{name} must be {what}, got {text!r}") from None
+
+
 def unit_interval(name: str):
     """A float strictly between 0 and 1 (thresholds, probabilities)."""
     def parse(text):
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
+        v = _parsed(float, name, text, "a number")
         if not 0.0 < v < 1.0:
             raise argparse.ArgumentTypeError(f"{name} must be between 0 and 1 (exclusive), got {text}")
         return v
@@ -20,10 +25,7 @@ def unit_interval(name: str):
 def int_at_least(name: str, lo: int = 1):
     """A whole number >= lo (batch sizes, counts)."""
     def parse(text):
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}") from None
+        v = _parsed(int, name, text, "a whole number")
         if v < lo:
             raise argparse.ArgumentTypeError(f"{name} must be at least {lo}, got {text}")
         return v
@@ -33,10 +35,7 @@ def int_at_least(name: str, lo: int = 1):
 def nonneg_float(name: str):
     """A float >= 0 (times in seconds)."""
     def parse(text):
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
+        v = _parsed(float, name, text, "a number")
         if not v >= 0:
             raise argparse.ArgumentTypeError(f"{name} must be >= 0, got {text}")
         return v

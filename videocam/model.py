@@ -403,26 +403,37 @@ class CamModel:
         return out
 
     # -- forward --
-    def _forward_fn(self):
-        key = self.precision
+    def _traced(self, with_cams: bool = False):
+        """The traced pass (variable batch, no retracing): batch -> (probs, features or CAMs).
+
+        With `with_cams` the CAM product is part of the same graph: the maths
+        of `class_activation_maps`, run by TensorFlow's own thread pool. A
+        numpy matmul would wake OpenBLAS's pool, whose threads spin after each
+        call and, on a 2-core machine, steal the cores the reader and writer
+        threads need (measured: pipeline +20-25% without it).
+        """
+        key = (with_cams, self.precision)
         fn = self._compiled.get(key)
         if fn is None:
             t = tf()
             mode = self.info.preprocessing
             two_out = self._two_out
+            kernel = t.constant(self.weights) if with_cams else None
 
             @t.function(input_signature=[t.TensorSpec([None, None, None, 3], t.float32)],
                         reduce_retracing=True)
             def fn(x):
                 probs, feats = two_out(preprocess(x, mode), training=False)
-                return t.cast(probs, t.float32), t.cast(feats, t.float32)
+                feats = t.cast(feats, t.float32)
+                out = t.einsum("bhwk,kc->bchw", feats, kernel) if with_cams else feats
+                return t.cast(probs, t.float32), out
 
             self._compiled[key] = fn
         return fn
 
     def forward(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One pass: float32 RGB 0..255 (B, h, w, 3) -> probs (B, C), features (B, h', w', K)."""
-        probs, feats = self._forward_fn()(batch)
+        probs, feats = self._traced()(batch)
         return probs.numpy(), feats.numpy()
 
     def cams_from(self, batch: np.ndarray, probs: np.ndarray, feats: np.ndarray) -> np.ndarray:
@@ -431,38 +442,12 @@ class CamModel:
             return class_activation_maps(feats, self.weights)
         return self.grad_cams(batch)
 
-    def _cam_fn(self):
-        """Traced: batch -> (probs, CAMs (B, C, h, w)), the CAM product inside the same graph.
-
-        Same maths as `class_activation_maps`, but run by TensorFlow's own
-        thread pool: a numpy matmul would wake OpenBLAS's pool, whose threads
-        spin after each call and, on a 2-core machine, steal the cores the
-        reader and writer threads need (measured: pipeline +20-25% without it).
-        """
-        key = ("cams", self.precision)
-        fn = self._compiled.get(key)
-        if fn is None:
-            t = tf()
-            mode = self.info.preprocessing
-            two_out = self._two_out
-            kernel = t.constant(self.weights)
-
-            @t.function(input_signature=[t.TensorSpec([None, None, None, 3], t.float32)],
-                        reduce_retracing=True)
-            def fn(x):
-                probs, feats = two_out(preprocess(x, mode), training=False)
-                cams = t.einsum("bhwk,kc->bchw", t.cast(feats, t.float32), kernel)
-                return t.cast(probs, t.float32), cams
-
-            self._compiled[key] = fn
-        return fn
-
     def probs_and_cams(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One pass on a prepared batch: probs (B, C) and raw CAMs (B, C, h', w') for every class."""
         if self.gradcam:
             probs, feats = self.forward(batch)
             return probs, self.grad_cams(batch)
-        probs, cams = self._cam_fn()(batch)
+        probs, cams = self._traced(with_cams=True)(batch)
         return probs.numpy(), cams.numpy()
 
     def predict(self, frames, aspect: str = "square") -> tuple[np.ndarray, np.ndarray]:

@@ -91,10 +91,8 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
         from .multi import Multi
         stages.append(Multi())
     if scale == "adaptive":
-        if model.info.fixed_input:
-            raise UsageError("--scale adaptive needs a model that takes any input size (this one has an FC head)")
         from .rescale import Rescale
-        stages.append(Rescale(model))
+        stages.append(Rescale(model))  # refuses FC-head models
     stages.append(Localize(threshold=threshold, norm=norm, mode=boxes))
     return stages
 
@@ -116,7 +114,8 @@ def check_stage_options(threshold=0.2, nobody=None, smooth=None, boxes="union", 
         raise UsageError(f"--boxes must be one of {', '.join(MODES)}, got {boxes!r}")
     if norm not in NORMS:
         raise UsageError(f"--norm must be one of {', '.join(NORMS)}, got {norm!r}")
-    if scale not in ("fixed", "adaptive"):
+    from .rescale import SCALES
+    if scale not in SCALES:
         raise UsageError(f"--scale must be fixed or adaptive, got {scale!r}")
 
 
@@ -231,12 +230,9 @@ class _Prefetch:
             yield item
 
     def close(self):
+        from .video import drain
         self._stop.set()
-        try:
-            while True:
-                self._q.get_nowait()
-        except queue.Empty:
-            pass
+        drain(self._q)
         self._t.join(timeout=5)
 
 

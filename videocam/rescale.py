@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import UsageError
 from .localize import cam_boxes
 from .types import NOBODY, FrameResult
 
@@ -54,6 +55,12 @@ def probe_height_fraction(cam: np.ndarray, width: int, height: int) -> float | N
     if not boxes:
         return None
     return (boxes[0].y1 - boxes[0].y0) / float(height)
+
+
+def require_any_input_size(model) -> None:
+    """The adaptive passes feed other sizes than the trained one: FC heads cannot take them."""
+    if model.info.fixed_input:
+        raise UsageError("--scale adaptive needs a model that takes any input size (this one has an FC head)")
 
 
 def _run_at(cm, images: list, side: int) -> tuple[np.ndarray, np.ndarray]:
@@ -111,6 +118,9 @@ class Rescale:
     model: Any
     apparent: float = VIDEO_APPARENT
     gamma: float = GAMMA
+
+    def __post_init__(self) -> None:
+        require_any_input_size(self.model)
 
     def __call__(self, results: list[FrameResult]) -> list[FrameResult]:
         jobs = [(k, c) for k, r in enumerate(results) if r.label != NOBODY

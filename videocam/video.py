@@ -860,6 +860,15 @@ class GifWriter(_PartFile):
 _STOP = object()
 
 
+def drain(q: queue.Queue) -> None:
+    """Throw away whatever waits in `q` (a producer blocked on a full queue can then finish)."""
+    try:
+        while True:
+            q.get_nowait()
+    except queue.Empty:
+        pass
+
+
 class AsyncSink(ClosesOnExit):
     """Run ``consume(item)`` on a background thread behind a bounded queue.
 
@@ -953,11 +962,7 @@ class AsyncSink(ClosesOnExit):
             return
         self._finished = True
         self._aborting.set()
-        try:
-            while True:
-                self._q.get_nowait()
-        except queue.Empty:
-            pass
+        drain(self._q)
         self._q.put(_STOP)
         self._thread.join()
 
