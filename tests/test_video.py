@@ -250,6 +250,26 @@ def test_mp4_copy_keeps_rate_and_times(tmp_path):
     check_frames(frames, times, (64, 48))
 
 
+def test_mp4_keeps_colours_and_says_how_it_was_encoded(tmp_path):
+    """Flat colours survive the BT.709 round trip; the file's x264 SEI names the speed settings."""
+    out = tmp_path / "flat.mp4"
+    colours = [(200, 40, 40), (30, 160, 60), (40, 60, 210), (128, 128, 128), (250, 250, 250)]
+    with Mp4Writer(out, 25, 64, 48) as w:
+        for k, c in enumerate(colours):
+            w.write(np.full((48, 64, 3), c, np.uint8), k / 25)
+        w.write(np.full((96, 128, 3), colours[0], np.uint8), 5 / 25)  # another size: scaled to 64x48
+    _, frames = read_all(out)
+    assert len(frames) == 6
+    for f, c in zip(frames, colours + colours[:1]):
+        centre = f.rgb[16:32, 24:40].reshape(-1, 3).mean(axis=0)
+        assert np.abs(centre - np.asarray(c)).max() < 6, (c, centre)
+    with av.open(str(out)) as c:
+        st = c.streams.video[0]
+        assert st.codec_context.colorspace == 1  # BT.709, as tagged
+    data = out.read_bytes()
+    assert b"x264" in data and b"me=dia" in data and b"subme=1" in data
+
+
 def test_mp4_repeated_or_missing_times_still_one_frame_each(tmp_path):
     out = tmp_path / "dup.mp4"
     with Mp4Writer(out, 10, 32, 32) as w:

@@ -573,7 +573,7 @@ def _even(n: int) -> int:
 class Mp4Writer(_PartFile):
     """H.264 MP4 (libx264, yuv420p) with the caller's timestamps.
 
-    ``Mp4Writer(path, fps, width, height, crf=23, preset="veryfast")``;
+    ``Mp4Writer(path, fps, width, height, crf=23, preset="veryfast", x264_params=FAST_X264)``;
     ``write(rgb, time_s)`` encodes exactly one frame shown at `time_s`;
     ``close()`` flushes, writes the index (faststart) and renames the file.
 
@@ -585,6 +585,12 @@ class Mp4Writer(_PartFile):
     """
 
     TIME_BASE = Fraction(1, 90000)
+    # On top of preset veryfast: diamond motion search and one subpixel refinement pass.
+    # Measured on 300 frames each of samples/debate.mp4 and a synthetic 640x360 clip (one
+    # encoder thread): 1.06 against 1.63 ms/frame, files 4% larger, PSNR 0.3-0.6 dB lower
+    # (45.7 -> 45.4 dB on the debate). Presets superfast/ultrafast are faster still but drop
+    # mbtree and lookahead: files 2.4x/5.6x larger.
+    FAST_X264 = "me=dia:subme=1"
 
     def __init__(
         self,
@@ -597,6 +603,7 @@ class Mp4Writer(_PartFile):
         *,
         start_at_zero: bool = False,
         threads: int = 1,
+        x264_params: str | None = FAST_X264,
     ) -> None:
         self._init_paths(path)
         if width < 2 or height < 2:
@@ -637,8 +644,14 @@ class Mp4Writer(_PartFile):
             cc.color_primaries = 1   # AVCOL_PRI_BT709
             cc.color_trc = 1         # AVCOL_TRC_BT709
             cc.color_range = 1       # AVCOL_RANGE_MPEG
-            st.options = {"crf": str(crf), "preset": str(preset)}
+            options = {"crf": str(crf), "preset": str(preset)}
+            if x264_params:
+                options["x264-params"] = str(x264_params)
+            st.options = options
             self._stream = st
+            # One scaler for the whole file: a fresh one per frame rebuilds its swscale
+            # context each time (0.61 against 0.34 ms per 640x360 frame).
+            self._to_yuv = VideoReformatter()
         except Exception as e:
             self._out.close()
             _remove(self.tmp_path)
@@ -661,8 +674,8 @@ class Mp4Writer(_PartFile):
         if not rgb.flags.c_contiguous:
             rgb = np.ascontiguousarray(rgb)
         frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-        frame = frame.reformat(
-            width=ow, height=oh, format="yuv420p",
+        frame = self._to_yuv.reformat(
+            frame, width=ow, height=oh, format="yuv420p",
             src_colorspace="ITU709", dst_colorspace="ITU709",
             src_color_range="JPEG", dst_color_range="MPEG",
         )
