@@ -2,7 +2,8 @@
 
 Three threads keep the model busy: a reader thread decodes and resizes
 frames into ready batches, the calling thread runs the forward pass and the
-stages, and a writer thread (`AsyncSink`) draws and encodes. Queues between
+stages, and a writer thread (`AsyncSink`) draws and encodes. When the model
+is the slow part, `forward_stream` keeps two batches in flight. Queues between
 them are bounded, so memory does not grow with the video's length.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from .errors import UsageError
+from .forward import forward_stream
 from .stages import Decide, Localize, Stage, run_stages
 from .types import NOBODY, Frame, FrameResult
 
@@ -410,8 +412,7 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
     classes = tuple(cm.classes)
     ok = False
     try:
-        for frames, x in prefetch:
-            probs, cams = cm.probs_and_cams(x)
+        for frames, probs, cams in forward_stream(cm.probs_and_cams, prefetch):
             results = [FrameResult(frame=f, classes=classes, probs=probs[i], cams=cams[i])
                        for i, f in enumerate(frames)]
             sink.put(run_stages(stages, results))

@@ -1,0 +1,93 @@
+"""forward_stream: results in input order, two batches at once only for a slow model."""
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from videocam.forward import PARALLEL_FORWARD_MS, forward_stream, in_flight_for
+
+
+class FakeForward:
+    """Stands in for CamModel.probs_and_cams: sleeps `ms_per_frame` per frame, counts overlap."""
+
+    def __init__(self, ms_per_frame, jitter=None):
+        self.ms = ms_per_frame
+        self.jitter = jitter
+        self.active = 0
+        self.most_active = 0
+        self.lock = threading.Lock()
+        self.calls = 0
+
+    def __call__(self, x):
+        with self.lock:
+            self.active += 1
+            self.most_active = max(self.most_active, self.active)
+            k = self.calls
+            self.calls += 1
+        extra = self.jitter(k) if self.jitter else 0.0
+        time.sleep((self.ms * len(x) + extra) / 1000.0)
+        with self.lock:
+            self.active -= 1
+        return x[:, :1] * 2.0, x[:, None] + 1.0  # "probs", "cams": functions of the input
+
+
+def batches(n_batches, size=2):
+    for b in range(n_batches):
+        frames = list(range(b * size, (b + 1) * size))
+        yield frames, np.asarray(frames, dtype=np.float32)[:, None]
+
+
+def test_in_flight_rule():
+    assert in_flight_for(PARALLEL_FORWARD_MS, cpus=2) == 2
+    assert in_flight_for(PARALLEL_FORWARD_MS / 2, cpus=2) == 1
+    assert in_flight_for(100.0, cpus=1) == 1
+
+
+@pytest.mark.parametrize("in_flight", [1, 2, 3])
+def test_results_come_back_in_input_order_with_their_own_outputs(in_flight):
+    # early batches are slow, later ones fast: a naive pool would return them out of order
+    fwd = FakeForward(1.0, jitter=lambda k: 30.0 if k % 3 == 0 else 0.0)
+    out = list(forward_stream(fwd, batches(9), in_flight=in_flight))
+    assert [f for frames, _, _ in out for f in frames] == list(range(18))
+    for frames, probs, cams in out:
+        np.testing.assert_array_equal(probs[:, 0], np.asarray(frames, np.float32) * 2)
+        np.testing.assert_array_equal(cams[:, 0, 0], np.asarray(frames, np.float32) + 1)
+    assert fwd.most_active == min(in_flight, 9)
+
+
+def test_auto_overlaps_a_slow_model_only():
+    slow = FakeForward(PARALLEL_FORWARD_MS * 1.5)
+    assert len(list(forward_stream(slow, batches(8), cpus=2))) == 8
+    assert slow.most_active == 2
+    fast = FakeForward(0.5)
+    assert len(list(forward_stream(fast, batches(8), cpus=2))) == 8
+    assert fast.most_active == 1
+    one_cpu = FakeForward(PARALLEL_FORWARD_MS * 1.5)
+    assert len(list(forward_stream(one_cpu, batches(6), cpus=1))) == 6
+    assert one_cpu.most_active == 1
+
+
+def test_short_streams_and_empty():
+    assert list(forward_stream(FakeForward(1.0), batches(0))) == []
+    assert [fr for fr, _, _ in forward_stream(FakeForward(1.0), batches(1))] == [[0, 1]]
+
+
+def test_an_error_in_the_forward_pass_reaches_the_consumer():
+    def forward(x):
+        if x[0, 0] >= 4:
+            raise RuntimeError("model failed")
+        return x, x
+    got = []
+    with pytest.raises(RuntimeError, match="model failed"):
+        for frames, _, _ in forward_stream(forward, batches(6), in_flight=2):
+            got.append(frames)
+    assert got == [[0, 1], [2, 3]]
+
+
+def test_a_consumer_that_stops_early_does_not_hang():
+    fwd = FakeForward(5.0)
+    stream = forward_stream(fwd, batches(50), in_flight=2)
+    first = next(stream)
+    stream.close()
+    assert first[0] == [0, 1] and fwd.calls < 50

@@ -1,0 +1,86 @@
+"""The forward pass over a stream of batches, in order, one or two batches at a time.
+
+Why two: on a CPU, TensorFlow splits each convolution into one slice per core
+and waits for the slowest. When the reader or writer thread takes a core for a
+few milliseconds, the other core's slice finishes and waits, so every
+millisecond of I/O costs the model two core-milliseconds. With two batches in
+flight, the other core has work of its own to go on with. Measured with
+VGG16-GAP on 2 cores (`videocam bench`, 120 frames): pipeline/model 0.92x with
+one batch in flight against 0.96x with two.
+
+Why not always two: with a small model the pipeline is bound by decoding,
+drawing and encoding, not by the model, and a second forward stream only takes
+CPU from those threads (bundled model: 220 against 206 fps). So the stream
+starts with one batch in flight, times the forward pass on the first batches
+after tracing, and goes to two only when the model is the slow part.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+# A forward pass slower than this per frame makes the run model-bound: decoding, drawing
+# and encoding a 640x360 frame take about 3-5 ms of one core on the 2-core reference machine.
+PARALLEL_FORWARD_MS = 10.0
+TIMED_BATCHES = 2  # batches timed after the first (which traces the graph)
+
+
+def in_flight_for(ms_per_frame: float, cpus: int) -> int:
+    """How many batches to keep in flight for a forward pass of `ms_per_frame`."""
+    return 2 if cpus >= 2 and ms_per_frame >= PARALLEL_FORWARD_MS else 1
+
+
+def forward_stream(
+    forward: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    batches: Iterable[tuple[list, np.ndarray]],
+    in_flight: int | None = None,
+    cpus: int | None = None,
+) -> Iterator[tuple[list, np.ndarray, np.ndarray]]:
+    """Yield `(frames, probs, cams)` for each `(frames, x)` batch, in input order.
+
+    `in_flight` fixes the number of batches run at once; None chooses it from
+    the measured forward time (see `in_flight_for`).
+    """
+    import os
+
+    cpus = cpus or os.cpu_count() or 1
+    it = iter(batches)
+    chosen = in_flight
+    timed_ms: list[float] = []
+    seen = 0
+    while chosen is None or chosen <= 1:
+        try:
+            frames, x = next(it)
+        except StopIteration:
+            return
+        t0 = time.perf_counter()
+        probs, cams = forward(x)
+        if chosen is None and seen >= 1 and len(frames):
+            timed_ms.append(1000.0 * (time.perf_counter() - t0) / len(frames))
+            if len(timed_ms) >= TIMED_BATCHES:
+                chosen = in_flight_for(float(np.median(timed_ms)), cpus)
+        seen += 1
+        yield frames, probs, cams
+    yield from _overlapped(forward, it, chosen)
+
+
+def _overlapped(forward, it: Iterator, in_flight: int) -> Iterator:
+    """`in_flight` forward passes at once on a small thread pool, results in input order."""
+    with ThreadPoolExecutor(in_flight, thread_name_prefix="videocam-forward") as pool:
+        pending: deque = deque()
+        try:
+            for frames, x in it:
+                pending.append((frames, pool.submit(forward, x)))
+                if len(pending) > in_flight:
+                    frames_done, fut = pending.popleft()
+                    yield (frames_done, *fut.result())
+            while pending:
+                frames_done, fut = pending.popleft()
+                yield (frames_done, *fut.result())
+        finally:
+            for _, fut in pending:  # a consumer that stops early: drop what has not started
+                fut.cancel()
