@@ -41,6 +41,24 @@ def test_run_writes_three_files_with_one_entry_per_frame(tiny_model, debate_clip
     assert not list(tmp_path.glob(".*part*"))  # no temporary files left behind
 
 
+def test_two_batches_in_flight_give_the_same_results(tiny_model, debate_clip, tmp_path, monkeypatch):
+    """A slow model gets two forward passes at once; the frames, their order and the CSV must not change."""
+    import videocam.forward as forward
+    mp4, _truth, n = debate_clip
+    one = process_video(mp4, model=tiny_model, out_dir=tmp_path / "one", batch=4, gif=False)
+    calls = []
+    monkeypatch.setattr(forward, "in_flight_for", lambda ms, cpus: calls.append(ms) or 2)
+    two = process_video(mp4, model=tiny_model, out_dir=tmp_path / "two", batch=4, gif=False)
+    assert calls, "the stream never chose its number of batches in flight"
+    assert one.frames == two.frames == n
+    a, b = read_csv(one.outputs["csv"]), read_csv(two.outputs["csv"])
+    assert [r.frame for r in b.rows] == list(range(n))
+    for ra, rb in zip(a.rows, b.rows):
+        assert ra.label == rb.label and ra.boxes == rb.boxes
+        assert max(abs(ra.probs[k] - rb.probs[k]) for k in ra.probs) < 1e-4
+    assert len(_decoded_frames(two.outputs["mp4"])) == n
+
+
 @pytest.mark.parametrize("name,codec,kw", [
     ("odd.avi", "mpeg4", {"size": (321, 241)}),
     ("odd444.mkv", "libx264", {"size": (321, 241), "pix_fmt": "yuv444p"}),
