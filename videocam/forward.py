@@ -16,6 +16,7 @@ after tracing, and goes to two only when the model is the slow part.
 """
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -39,11 +40,15 @@ def forward_stream(
     batches: Iterable[tuple[list, np.ndarray]],
     in_flight: int | None = None,
     cpus: int | None = None,
+    stop: threading.Event | None = None,
 ) -> Iterator[tuple[list, np.ndarray, np.ndarray]]:
     """Yield `(frames, probs, cams)` for each `(frames, x)` batch, in input order.
 
     `in_flight` fixes the number of batches run at once; None chooses it from
-    the measured forward time (see `in_flight_for`).
+    the measured forward time (see `in_flight_for`). Once `stop` is set, no
+    new batch starts: passes already running finish and are yielded, batches
+    still waiting are dropped (so Ctrl-C on a slow model is answered within
+    one pass, not after everything decoded ahead has gone through).
     """
     import os
 
@@ -53,6 +58,8 @@ def forward_stream(
     timed_ms: list[float] = []
     seen = 0
     while chosen is None or chosen <= 1:
+        if _stopped(stop):
+            return
         try:
             frames, x = next(it)
         except StopIteration:
@@ -65,22 +72,30 @@ def forward_stream(
                 chosen = in_flight_for(float(np.median(timed_ms)), cpus)
         seen += 1
         yield frames, probs, cams
-    yield from _overlapped(forward, it, chosen)
+    yield from _overlapped(forward, it, chosen, stop)
 
 
-def _overlapped(forward, it: Iterator, in_flight: int) -> Iterator:
+def _stopped(stop: threading.Event | None) -> bool:
+    return stop is not None and stop.is_set()
+
+
+def _overlapped(forward, it: Iterator, in_flight: int, stop: threading.Event | None) -> Iterator:
     """`in_flight` forward passes at once on a small thread pool, results in input order."""
     with ThreadPoolExecutor(in_flight, thread_name_prefix="videocam-forward") as pool:
         pending: deque = deque()
         try:
             for frames, x in it:
+                if _stopped(stop):
+                    break
                 pending.append((frames, pool.submit(forward, x)))
                 if len(pending) > in_flight:
                     frames_done, fut = pending.popleft()
                     yield (frames_done, *fut.result())
             while pending:
                 frames_done, fut = pending.popleft()
+                if _stopped(stop) and fut.cancel():
+                    break  # never started; the pool runs in order, so neither have the rest
                 yield (frames_done, *fut.result())
         finally:
-            for _, fut in pending:  # a consumer that stops early: drop what has not started
+            for _, fut in pending:  # stopped, or a consumer that quit early: drop what has not started
                 fut.cancel()

@@ -412,7 +412,7 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
     classes = tuple(cm.classes)
     ok = False
     try:
-        for frames, probs, cams in forward_stream(cm.probs_and_cams, prefetch):
+        for frames, probs, cams in forward_stream(cm.probs_and_cams, prefetch, stop=stop.event):
             results = [FrameResult(frame=f, classes=classes, probs=probs[i], cams=cams[i])
                        for i, f in enumerate(frames)]
             sink.put(run_stages(stages, results))
