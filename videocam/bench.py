@@ -61,31 +61,24 @@ def model_ceiling(cm, frames, batches=BATCHES, precision_note=""):
 
 
 def overlapped_fps(cm, frames, batch: int, in_flight: int = 2, seconds: float = 1.5) -> float:
-    """Forward-pass throughput with `in_flight` batches run at once, as `run` does for slow models.
+    """Forward-pass throughput with `in_flight` batches at once, by `run`'s own `forward_stream`.
 
     The `model` row is the better of this and `model_ceiling`, so the
     pipeline is never compared with a ceiling below what the model can do.
     """
-    import threading
+    from .forward import forward_stream
     x = cm.prepare([f.rgb for f in frames[:batch]])
     if len(x) < batch:
         x = np.resize(x, (batch,) + x.shape[1:])
     cm.forward(x)
-    counts = [0] * in_flight
     t0 = time.perf_counter()
-    stop = t0 + seconds
 
-    def work(i):
-        while time.perf_counter() < stop or counts[i] == 0:
-            cm.forward(x)
-            counts[i] += 1
+    def batches():
+        while time.perf_counter() - t0 < seconds:
+            yield (), x
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(in_flight)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(counts) * batch / (time.perf_counter() - t0)
+    done = sum(1 for _ in forward_stream(cm.forward, batches(), in_flight=in_flight))
+    return done * batch / (time.perf_counter() - t0)
 
 
 def best_model_fps(cm, frames, batch: int, one_at_a_time: float | None = None) -> tuple[float, int]:

@@ -16,6 +16,7 @@ after tracing, and goes to two only when the model is the slow part.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import deque
@@ -50,8 +51,6 @@ def forward_stream(
     still waiting are dropped (so Ctrl-C on a slow model is answered within
     one pass, not after everything decoded ahead has gone through).
     """
-    import os
-
     cpus = cpus or os.cpu_count() or 1
     it = iter(batches)
     chosen = in_flight
