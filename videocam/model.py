@@ -16,8 +16,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ._tf import keras, tf
+from ._tf import BackendError, backend, keras, tf
 from .cam import class_activation_maps, grad_cam_maps
+from .compiled import compile_pass
 
 META_MEMBER = "videocam.json"
 HEADS = ("gap", "fc4096", "fc1024", "fc512")
@@ -404,37 +405,23 @@ class CamModel:
 
     # -- forward --
     def _traced(self, with_cams: bool = False):
-        """The traced pass (variable batch, no retracing): batch -> (probs, features or CAMs).
+        """The compiled pass (variable batch): batch -> (probs, features or CAMs), as numpy.
 
-        With `with_cams` the CAM product is part of the same graph: the maths
-        of `class_activation_maps`, run by TensorFlow's own thread pool. A
-        numpy matmul would wake OpenBLAS's pool, whose threads spin after each
-        call and, on a 2-core machine, steal the cores the reader and writer
-        threads need (measured: pipeline +20-25% without it).
+        With `with_cams` the CAM product is part of the same graph (see
+        `compiled.compile_pass`).
         """
         key = (with_cams, self.precision)
         fn = self._compiled.get(key)
         if fn is None:
-            t = tf()
             mode = self.info.preprocessing
-            two_out = self._two_out
-            kernel = t.constant(self.weights) if with_cams else None
-
-            @t.function(input_signature=[t.TensorSpec([None, None, None, 3], t.float32)],
-                        reduce_retracing=True)
-            def fn(x):
-                probs, feats = two_out(preprocess(x, mode), training=False)
-                feats = t.cast(feats, t.float32)
-                out = t.einsum("bhwk,kc->bchw", feats, kernel) if with_cams else feats
-                return t.cast(probs, t.float32), out
-
+            fn = compile_pass(self._two_out, lambda x: preprocess(x, mode),
+                              self.weights if with_cams else None)
             self._compiled[key] = fn
         return fn
 
     def forward(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One pass: float32 RGB 0..255 (B, h, w, 3) -> probs (B, C), features (B, h', w', K)."""
-        probs, feats = self._traced()(batch)
-        return probs.numpy(), feats.numpy()
+        return self._traced()(batch)
 
     def cams_from(self, batch: np.ndarray, probs: np.ndarray, feats: np.ndarray) -> np.ndarray:
         """CAMs (B, C, h', w') for every class: Dense-kernel product, or Grad-CAM."""
@@ -447,8 +434,7 @@ class CamModel:
         if self.gradcam:
             probs, feats = self.forward(batch)
             return probs, self.grad_cams(batch)
-        probs, cams = self._traced(with_cams=True)(batch)
-        return probs.numpy(), cams.numpy()
+        return self._traced(with_cams=True)(batch)
 
     def predict(self, frames, aspect: str = "square") -> tuple[np.ndarray, np.ndarray]:
         """Probabilities (B, C) and raw CAMs (B, C, h, w) for uint8 RGB frames of any size."""
@@ -467,6 +453,9 @@ class CamModel:
         plus bias), so on a GAP model the gradient is exactly `W[k, c] / (h*w)`
         and Grad-CAM equals ReLU(CAM) / (h*w).
         """
+        if backend() != "tensorflow":
+            raise BackendError(f"Grad-CAM (models without a GAP head) needs KERAS_BACKEND=tensorflow, "
+                               f"not {backend()}")
         t = tf()
         if self._logit_model is None:
             last = self.keras_model.layers[-1]
@@ -537,7 +526,7 @@ def load_model(path=None) -> CamModel:
     try:
         info = read_info(path)
         km = keras().models.load_model(path, compile=False)
-    except ModelError:
+    except (ModelError, BackendError):
         raise
     except Exception as e:  # noqa: BLE001 - any Keras failure is a bad file for the user
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
