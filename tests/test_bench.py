@@ -22,9 +22,10 @@ def test_bench_repeat_alternates_runs_and_reports_the_ratio_range(tiny_model_pat
     from videocam.cli import main
     out = tmp_path / "bench.json"
     code = main(["bench", "--model", str(tiny_model_path), "--frames", "16", "--baseline-frames", "0",
-                 "--batch", "8", "--no-bf16", "--repeat", "2", "--json", str(out)])
+                 "--batch", "6", "--no-bf16", "--repeat", "2", "--json", str(out)])
     assert code == 0
     r = json.loads(out.read_text())
+    assert r["batch"] == 6 and r["model_fps_by_batch"]["6"] > 0  # a batch outside the measured set
     assert r["repeat"] == 2 and [row["name"] for row in r["rows"]] == ["model", "pipeline", "pipeline+gif"]
     assert r["rows"][0]["ratio"] == 1.0 and "ratio_range" not in r["rows"][0]
     for row in r["rows"][1:]:
