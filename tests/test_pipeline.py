@@ -59,6 +59,23 @@ def test_two_batches_in_flight_give_the_same_results(tiny_model, debate_clip, tm
     assert len(_decoded_frames(two.outputs["mp4"])) == n
 
 
+def test_threaded_writers_give_the_same_files(tiny_model, debate_clip, tmp_path, monkeypatch):
+    """MP4 and GIF on threads of their own: same CSV, same frames in the MP4, a GIF of the same length."""
+    import videocam.pipeline as pipeline
+    mp4, _truth, n = debate_clip
+    monkeypatch.setattr(pipeline, "THREADED_WRITERS", False)
+    one = process_video(mp4, model=tiny_model, out_dir=tmp_path / "one", batch=4, gif=True)
+    monkeypatch.setattr(pipeline, "THREADED_WRITERS", True)
+    two = process_video(mp4, model=tiny_model, out_dir=tmp_path / "two", batch=4, gif=True)
+    assert one.outputs["csv"].read_text() == two.outputs["csv"].read_text()
+    assert _decoded_frames(one.outputs["mp4"]) == _decoded_frames(two.outputs["mp4"])
+    a, b = iio.imread(one.outputs["mp4"], plugin="pyav"), iio.imread(two.outputs["mp4"], plugin="pyav")
+    assert a.shape == b.shape and len(a) == n
+    assert float(np.abs(a.astype(int) - b.astype(int)).mean()) < 0.5
+    from PIL import Image
+    assert Image.open(one.outputs["gif"]).n_frames == Image.open(two.outputs["gif"]).n_frames
+
+
 @pytest.mark.parametrize("name,codec,kw", [
     ("odd.avi", "mpeg4", {"size": (321, 241)}),
     ("odd444.mkv", "libx264", {"size": (321, 241), "pix_fmt": "yuv444p"}),

@@ -15,8 +15,10 @@ from videocam.video import (
     AsyncSink,
     GifWriter,
     Mp4Writer,
+    ThreadedWriter,
     VideoError,
     VideoReader,
+    encoder_threads,
     part_path,
 )
 
@@ -403,6 +405,58 @@ def test_async_sink_runs_a_writer(tmp_path):
             s.put((frame_rgb(k, 32, 32), k / 25))
     _, frames = read_all(out)
     assert [index_of(f.rgb) for f in frames] == list(range(6))
+
+
+def test_threaded_writer_keeps_order_and_finishes_the_file(tmp_path):
+    out = tmp_path / "t.mp4"
+    w = ThreadedWriter(Mp4Writer(out, 25, 32, 32), maxsize=2)
+    for k in range(12):
+        w.write(frame_rgb(k, 32, 32), k / 25)
+    assert not out.exists()  # still being written on its thread
+    w.close()
+    _, frames = read_all(out)
+    assert [index_of(f.rgb) for f in frames] == list(range(12))
+
+
+class _FailingWriter:
+    def __init__(self, fail_at):
+        self.fail_at, self.written, self.aborted, self.closed = fail_at, [], False, False
+
+    def write(self, rgb, time_s=None):
+        if len(self.written) == self.fail_at:
+            raise OSError(28, "No space left on device")
+        self.written.append(time_s)
+
+    def close(self):
+        self.closed = True
+
+    def abort(self):
+        self.aborted = True
+
+
+def test_threaded_writer_hands_its_error_back_and_aborts_the_file():
+    inner = _FailingWriter(fail_at=3)
+    w = ThreadedWriter(inner, maxsize=1)
+    with pytest.raises(OSError, match="No space left"):
+        for k in range(50):
+            w.write(np.zeros((2, 2, 3), np.uint8), k)
+        w.close()
+    w.abort()  # what its owner does on an error (the pipeline's Writers.abort)
+    assert inner.written == [0, 1, 2] and inner.aborted and not inner.closed
+
+
+def test_threaded_writer_abort_removes_the_part_file(tmp_path):
+    out = tmp_path / "a.mp4"
+    w = ThreadedWriter(Mp4Writer(out, 25, 32, 32))
+    for k in range(4):
+        w.write(frame_rgb(k, 32, 32), k / 25)
+    w.abort()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_encoder_threads_one_on_small_machines_a_few_on_many_cores():
+    assert [encoder_threads(c) for c in (1, 2, 4, 7)] == [1, 1, 1, 1]
+    assert encoder_threads(16) == 4 and encoder_threads(8) == 2 and encoder_threads(128) == 4
 
 
 def test_gif_frame_cap(tmp_path):

@@ -549,6 +549,10 @@ class VideoReader:
 # --------------------------------------------------------------------------- #
 
 
+ENCODER_THREADS_MIN_CPUS = 8  # below this a run's MP4 is encoded on one thread
+ENCODER_MAX_THREADS = 4
+
+
 class _PartFile(ClosesOnExit):
     """Temp-name-then-rename behaviour shared by the writers."""
 
@@ -979,3 +983,39 @@ class AsyncSink(ClosesOnExit):
         self._q.put(_STOP)
         self._thread.join()
 
+
+class ThreadedWriter:
+    """A frame writer (`write(rgb, time_s)`, `close()`, `abort()`) run on a thread of its own.
+
+    Why: one thread that draws, encodes the MP4 and quantises the GIF in turn
+    caps the run at the sum of the three. On 2 cores that costs nothing (the
+    cores are busy anyway); on a many-core GPU machine that one thread was the
+    whole pipeline's ceiling. Frames reach the writer in the order written;
+    its errors come back from the next `write` or from `close`.
+    """
+
+    def __init__(self, writer, maxsize: int = 8, name: str = "videocam-writer") -> None:
+        self.writer = writer
+        self._sink = AsyncSink(lambda item: writer.write(*item), maxsize, on_close=writer.close,
+                               on_abort=writer.abort, name=name)
+
+    def write(self, rgb: np.ndarray, time_s: float | None = None) -> None:
+        self._sink.put((rgb, time_s))
+
+    def close(self) -> None:
+        self._sink.close()
+
+    def abort(self) -> None:
+        self._sink.abort()
+
+
+def encoder_threads(cpus: int | None = None) -> int:
+    """libx264 threads for a run's MP4: one on small machines, a few on many cores.
+
+    On the 2-core reference machine one thread was fastest (2.2 against 2.7
+    ms/frame with libx264's own choice): the model, the reader and the drawing
+    already use the cores. With many cores the single-threaded encoder became
+    the run's ceiling (see README "Performance", GPU).
+    """
+    cpus = cpus or os.cpu_count() or 1
+    return 1 if cpus < ENCODER_THREADS_MIN_CPUS else min(ENCODER_MAX_THREADS, cpus // 4)
