@@ -43,9 +43,13 @@ def thumbnail(rgb: np.ndarray, size: tuple[int, int] = THUMB_SIZE) -> np.ndarray
     rgb = np.asarray(rgb)
     # Sample every `step`-th pixel first, keeping >= 4x4 samples per thumbnail pixel: an
     # area resize of the whole frame cost 0.2 ms of the main thread per 640x360 frame.
-    step = max(1, min(rgb.shape[0] // (4 * int(size[1])), rgb.shape[1] // (4 * int(size[0]))))
+    # A nearest-neighbour resize by exactly 1/step picks the pixels `rgb[::step, ::step]`
+    # would, without numpy's strided copy (640x360: 84 -> 36 us for the whole thumbnail).
+    h, w = rgb.shape[:2]
+    step = max(1, min(h // (4 * int(size[1])), w // (4 * int(size[0]))))
     if step > 1:
-        rgb = rgb[::step, ::step]
+        rgb = cv2.resize(rgb[:h - h % step, :w - w % step], (w // step, h // step),
+                         interpolation=cv2.INTER_NEAREST)
     small = cv2.resize(rgb, (int(size[0]), int(size[1])), interpolation=cv2.INTER_AREA)
     if small.ndim == 2:  # grey input (or one channel, which cv2 drops)
         return small.astype(np.float32) / 255.0
