@@ -1,8 +1,9 @@
 """The run loop: reader -> batcher -> one forward pass -> stages -> writers.
 
-Three threads keep the model busy: a reader thread decodes and resizes
-frames into ready batches, the calling thread runs the forward pass and the
-stages, and a writer thread (`AsyncSink`) draws and encodes. When the model
+Threads keep the model busy: a reader thread decodes and resizes frames
+into ready batches, the calling thread runs the forward pass and the stages,
+a writer thread (`AsyncSink`) draws and writes the CSV, and the MP4 and the
+GIF each encode on a thread of their own (`ThreadedWriter`). When the model
 is the slow part, `forward_stream` keeps two batches in flight. Queues between
 them are bounded, so memory does not grow with the video's length.
 """
