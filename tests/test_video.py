@@ -225,10 +225,11 @@ def test_model_sized_copy_is_the_frame_scaled_and_turned_the_same_way(tmp_path, 
 # --------------------------------------------------------------------------- #
 
 
-def test_mp4_round_trip_times_and_count(tmp_path):
+@pytest.mark.parametrize("threads", [1, 4])  # 4: what a many-core machine gets (encoder_threads)
+def test_mp4_round_trip_times_and_count(tmp_path, threads):
     out = tmp_path / "out.mp4"
     times = [0.0, 0.04, 0.12, 0.2417, 0.30, 0.3333, 0.5, 0.52]
-    w = Mp4Writer(out, 25, 65, 49)  # odd input size
+    w = Mp4Writer(out, 25, 65, 49, threads=threads)  # odd input size
     assert (w.out_width, w.out_height) == (64, 48)
     for k, t in enumerate(times):
         w.write(frame_rgb(k, 65, 49), t)
