@@ -116,11 +116,10 @@ def stage_breakdown(cm, video, frames, batch: int) -> dict:
     warm(cm.forward, xs)
     warm(cm.probs_and_cams, xs)
 
-    def pass_time(fn) -> float:
+    def pass_time(fn) -> tuple[float, list]:
         t0 = time.perf_counter()
-        for x in xs:
-            fn(x)
-        return (time.perf_counter() - t0) / n
+        outs = [fn(x) for x in xs]
+        return (time.perf_counter() - t0) / n, outs
 
     # the pipeline's call is the same pass with the CAM product in its graph; the CAM's share is
     # the difference of the two, each the best of three alternated passes (a single pair's
@@ -128,13 +127,13 @@ def stage_breakdown(cm, video, frames, batch: int) -> dict:
     # which the noise hardly touches, gets one pair
     plain, with_cams = [], []
     for _ in range(3):
-        plain.append(pass_time(cm.forward))
-        with_cams.append(pass_time(cm.probs_and_cams))
+        plain.append(pass_time(cm.forward)[0])
+        sec, fw = pass_time(cm.probs_and_cams)  # its outputs feed the stages below
+        with_cams.append(sec)
         if n * (plain[0] + with_cams[0]) > 5.0:
             break
     out["forward"] = min(plain)
     cam_only = max(0.0, min(with_cams) - min(plain))
-    fw = [cm.probs_and_cams(x) for x in xs]
     stages = build_stages(cm)
     classes = tuple(cm.classes)
     t0 = time.perf_counter()

@@ -404,7 +404,7 @@ class CamModel:
         return out
 
     # -- forward --
-    def _traced(self, with_cams: bool = False):
+    def _compiled_pass(self, with_cams: bool = False):
         """The compiled pass (variable batch): batch -> (probs, features or CAMs), as numpy.
 
         With `with_cams` the CAM product is part of the same graph (see
@@ -421,7 +421,7 @@ class CamModel:
 
     def forward(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One pass: float32 RGB 0..255 (B, h, w, 3) -> probs (B, C), features (B, h', w', K)."""
-        return self._traced()(batch)
+        return self._compiled_pass()(batch)
 
     def cams_from(self, batch: np.ndarray, probs: np.ndarray, feats: np.ndarray) -> np.ndarray:
         """CAMs (B, C, h', w') for every class: Dense-kernel product, or Grad-CAM."""
@@ -434,7 +434,7 @@ class CamModel:
         if self.gradcam:
             probs, feats = self.forward(batch)
             return probs, self.grad_cams(batch)
-        return self._traced(with_cams=True)(batch)
+        return self._compiled_pass(with_cams=True)(batch)
 
     def predict(self, frames, aspect: str = "square") -> tuple[np.ndarray, np.ndarray]:
         """Probabilities (B, C) and raw CAMs (B, C, h, w) for uint8 RGB frames of any size."""

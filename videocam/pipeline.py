@@ -244,21 +244,18 @@ class _Prefetch:
 class Writers:
     """Everything that consumes a finished result, run on the writer thread.
 
-    With `threaded` (the default, THREADED_WRITERS) this thread only draws
-    and writes the CSV; the MP4 and the GIF each encode on a thread of their
-    own (see `video.ThreadedWriter`).
+    With THREADED_WRITERS (the default) this thread only draws and writes the
+    CSV; the MP4 and the GIF each encode on a thread of their own (see
+    `video.ThreadedWriter`).
     """
 
     def __init__(self, paths: dict[str, Path], classes, fps: float, width: int, height: int,
-                 gif_fps: float, annotate: bool = True, extra: Callable | None = None,
-                 threaded: bool | None = None):
+                 gif_fps: float, annotate: bool = True, extra: Callable | None = None):
         from .csvio import CsvWriter
         from .render import Renderer
         from .video import GifWriter, Mp4Writer, ThreadedWriter, encoder_threads
 
-        if threaded is None:
-            threaded = THREADED_WRITERS
-        wrap = ThreadedWriter if threaded else (lambda w, name="": w)
+        wrap = ThreadedWriter if THREADED_WRITERS else (lambda w, name="": w)
         self.renderer = Renderer()
         self.open = []
         self.mp4 = self.gif = self.csv = None

@@ -549,10 +549,6 @@ class VideoReader:
 # --------------------------------------------------------------------------- #
 
 
-ENCODER_THREADS_MIN_CPUS = 8  # below this a run's MP4 is encoded on one thread
-ENCODER_MAX_THREADS = 4
-
-
 class _PartFile(ClosesOnExit):
     """Temp-name-then-rename behaviour shared by the writers."""
 
@@ -1007,6 +1003,10 @@ class ThreadedWriter:
 
     def abort(self) -> None:
         self._sink.abort()
+
+
+ENCODER_THREADS_MIN_CPUS = 8  # below this a run's MP4 is encoded on one thread
+ENCODER_MAX_THREADS = 4
 
 
 def encoder_threads(cpus: int | None = None) -> int:
