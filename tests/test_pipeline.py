@@ -60,18 +60,41 @@ def test_two_batches_in_flight_give_the_same_results(tiny_model, debate_clip, tm
 
 
 def test_threaded_writers_give_the_same_files(tiny_model, debate_clip, tmp_path, monkeypatch):
-    """MP4 and GIF on threads of their own: same CSV, same frames in the MP4, a GIF of the same length."""
+    """MP4 and GIF on threads of their own: the encoders get the same frames at the same times, in the
+    same order, as with one writer thread; same CSV, same decoded frame times, a GIF of the same length.
+
+    The encoded bytes are not compared: for some frame sizes (160x90 here) libx264's output depends on
+    uninitialised memory (MALLOC_PERTURB_ changes it), so two encodes of identical frames may differ."""
+    import zlib
+
     import videocam.pipeline as pipeline
+    import videocam.video as video
     mp4, _truth, n = debate_clip
-    monkeypatch.setattr(pipeline, "THREADED_WRITERS", False)
-    one = process_video(mp4, model=tiny_model, out_dir=tmp_path / "one", batch=4, gif=True)
-    monkeypatch.setattr(pipeline, "THREADED_WRITERS", True)
-    two = process_video(mp4, model=tiny_model, out_dir=tmp_path / "two", batch=4, gif=True)
+    seen = {}
+
+    def recording(cls, kind):
+        write = cls.write
+
+        def wrapped(self, rgb, time_s=None):
+            seen.setdefault(kind, []).append((zlib.crc32(np.ascontiguousarray(rgb).tobytes()), time_s))
+            return write(self, rgb, time_s)
+        monkeypatch.setattr(cls, "write", wrapped)
+
+    recording(video.Mp4Writer, "mp4")
+    recording(video.GifWriter, "gif")
+    runs = []
+    for threaded in (False, True):
+        monkeypatch.setattr(pipeline, "THREADED_WRITERS", threaded)
+        seen.clear()
+        s = process_video(mp4, model=tiny_model, out_dir=tmp_path / str(threaded), batch=4, gif=True)
+        runs.append((s, dict(seen)))
+    (one, fed_one), (two, fed_two) = runs
+    assert len(fed_one["mp4"]) == len(fed_one["gif"]) == n
+    assert fed_one == fed_two
     assert one.outputs["csv"].read_text() == two.outputs["csv"].read_text()
     assert _decoded_frames(one.outputs["mp4"]) == _decoded_frames(two.outputs["mp4"])
     a, b = iio.imread(one.outputs["mp4"], plugin="pyav"), iio.imread(two.outputs["mp4"], plugin="pyav")
     assert a.shape == b.shape and len(a) == n
-    assert float(np.abs(a.astype(int) - b.astype(int)).mean()) < 0.5
     from PIL import Image
     assert Image.open(one.outputs["gif"]).n_frames == Image.open(two.outputs["gif"]).n_frames
 
