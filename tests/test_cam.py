@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 
@@ -24,6 +26,12 @@ def test_normalize_max_is_the_papers_rule():
     np.testing.assert_allclose(normalize(cam, "minmax"), (cam + 2.0) / 6.0)
     assert not normalize(-np.ones((3, 3)), "max").any()  # no positive evidence -> nothing
     assert not normalize(np.ones((3, 3)), "minmax").any()
+    # a subnormal peak beside strong negatives: finite, peak at 1, negatives stay below 0, no warning
+    tiny = np.array([[1e-45, -5.0], [-1.0, 0.0]], np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = normalize(tiny, "max")
+    assert np.isfinite(out).all() and out[0, 0] == 1.0 and (out[[0, 1], [1, 0]] < 0).all() and out[1, 1] == 0
     with pytest.raises(ValueError):
         normalize(cam, "bogus")
 

@@ -38,6 +38,9 @@ def grad_cam_maps(features: np.ndarray, grads: np.ndarray) -> np.ndarray:
     return np.maximum(maps, 0.0)
 
 
+NEG_FLOOR = np.float32(-1e30)  # where `max` normalisation clamps negative evidence
+
+
 def normalize(cam: np.ndarray, mode: str = "max") -> np.ndarray:
     """Scale one map (h, w) for thresholding.
 
@@ -50,7 +53,11 @@ def normalize(cam: np.ndarray, mode: str = "max") -> np.ndarray:
         peak = float(cam.max()) if cam.size else 0.0
         if peak <= 0.0 or not np.isfinite(peak):
             return np.zeros_like(cam)
-        return cam / peak
+        # A tiny peak beside large negatives would overflow to -inf (and NaN once upsampled);
+        # clamping keeps negative evidence negative and finite.
+        with np.errstate(over="ignore"):
+            out = cam / np.float32(peak)
+        return np.maximum(out, NEG_FLOOR, out=out)
     if mode == "minmax":
         lo, hi = float(cam.min()), float(cam.max())
         if hi - lo <= 1e-12 or not np.isfinite(hi - lo):
