@@ -69,6 +69,8 @@ def test_flat_or_negative_cams_draw_no_heat():
     assert heatmap(np.full((2, 2), np.nan), 8, 8) is None
     m = heatmap(np.array([[0.0, 2.0], [-1.0, 1.0]]), 8, 8)
     assert m.shape == (8, 8) and m.min() >= 0 and m.max() == pytest.approx(1.0)
+    sub = heatmap(np.array([[1e-45, 0.0], [-1.0, 0.0]], np.float32), 2, 2)  # subnormal peak
+    assert np.isfinite(sub).all() and sub[0, 0] == 1.0 and not sub[[0, 1, 1], [1, 0, 1]].any()
 
 
 def test_bars_panel_top_left():

@@ -103,7 +103,7 @@ def heatmap(cam: np.ndarray, width: int, height: int) -> np.ndarray | None:
     m = float(cam.max())
     if not m > 0:
         return None
-    small = np.maximum(cam, 0.0) * (1.0 / m)
+    small = np.maximum(cam, 0.0) / np.float32(m)  # not * (1 / m): a subnormal m makes that inf, 0 * inf NaN
     if small.shape != (height, width):
         small = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
     return small
