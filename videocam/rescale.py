@@ -26,7 +26,8 @@ import numpy as np
 
 from .errors import UsageError
 from .localize import cam_boxes
-from .types import NOBODY, FrameResult
+from .stages import boxed_classes
+from .types import FrameResult
 
 PROBE_SIDE = 160  # the size estimate is most faithful here (corr 0.84 with the true height, log-log)
 APPARENT = 130  # target height of the object in network pixels (still images)
@@ -123,8 +124,7 @@ class Rescale:
         require_any_input_size(self.model)
 
     def __call__(self, results: list[FrameResult]) -> list[FrameResult]:
-        jobs = [(k, c) for k, r in enumerate(results) if r.label != NOBODY
-                for c in (r.notes.get("present") or [int(np.argmax(r.probs))]) if r.classes[c] != NOBODY]
+        jobs = [(k, c) for k, r in enumerate(results) for c in boxed_classes(r)]
         if not jobs:
             return results
         frames = sorted({k for k, _ in jobs})

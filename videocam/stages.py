@@ -23,6 +23,15 @@ from .types import NOBODY, FrameResult
 Stage = Callable[[list[FrameResult]], list[FrameResult]]
 
 
+def boxed_classes(r: FrameResult) -> list[int]:
+    """The classes a frame is boxed for: those the decision found present (the top class if it
+    left none), never `nobody`. Empty for a nobody frame."""
+    if r.label == NOBODY:
+        return []
+    present: Sequence[int] = r.notes.get("present") or [int(np.argmax(r.probs))]
+    return [c for c in present if r.classes[c] != NOBODY]
+
+
 def run_stages(stages: Iterable[Stage], results: list[FrameResult]) -> list[FrameResult]:
     for stage in stages:
         results = stage(results)
@@ -67,15 +76,9 @@ class Localize:
 
     def __call__(self, results: list[FrameResult]) -> list[FrameResult]:
         for r in results:
-            if r.label == NOBODY:
-                r.boxes = []
-                continue
-            present: Sequence[int] = r.notes.get("present") or [int(np.argmax(r.probs))]
             boxes = []
             rescaled = r.notes.get("box_cams") or {}  # maps from an adapted pass (videocam.rescale)
-            for c in present:
-                if r.classes[c] == NOBODY:
-                    continue
+            for c in boxed_classes(r):
                 cam = rescaled.get(c, r.cams[c])
                 boxes += cam_boxes(cam, r.frame.width, r.frame.height, label=r.classes[c],
                                    score=float(r.probs[c]), threshold=self.threshold, norm=self.norm,
