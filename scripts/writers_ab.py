@@ -14,10 +14,10 @@ import statistics
 import tempfile
 from pathlib import Path
 
-import videocam.pipeline as pipeline
-import videocam.video as video
-from videocam.model import load_model
-from videocam.synth import make_video
+import videocam.pipeline.process as pipeline
+import videocam.io.writers as video
+from videocam.model.cam_model import load_model
+from videocam.synth.video import make_video
 
 CONFIGS = {
     "A serial writer, x264 1 thread": (False, lambda cpus=None: 1),

@@ -23,8 +23,9 @@ CLASSES = ["ahn", "hong", "moon", "nobody", "sim", "you"]
 @pytest.fixture(scope="session")
 def tiny_model_path(tmp_path_factory):
     """An untrained small GAP model (width 8) with the benchmark's classes."""
-    from videocam._tf import keras
-    from videocam.model import build_model, save_model
+    from videocam.model._backend import keras
+    from videocam.model.nets import build_model
+    from videocam.model.cam_model import save_model
 
     path = tmp_path_factory.mktemp("models") / "tiny.keras"
     keras().utils.set_random_seed(TEST_SEED)
@@ -36,7 +37,7 @@ def tiny_model_path(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_model_path):
-    from videocam.model import load_model
+    from videocam.model.cam_model import load_model
 
     return load_model(tiny_model_path)
 
@@ -44,7 +45,7 @@ def tiny_model(tiny_model_path):
 @pytest.fixture(scope="session")
 def debate_clip(tmp_path_factory):
     """A 2-second synthetic debate clip at 160x90 with its truth CSV."""
-    from videocam.synth import make_video
+    from videocam.synth.video import make_video
 
     d = tmp_path_factory.mktemp("clip")
     mp4, truth = d / "clip.mp4", d / "clip.truth.csv"

@@ -1,8 +1,8 @@
 """Stage ablation: one forward pass, configurations replayed on cached results."""
 import numpy as np
 
-from videocam.ablation import Config, ablate, default_configs, forward_video, format_table, replay
-from videocam.stages import Decide
+from videocam.eval.ablation import Config, ablate, default_configs, forward_video, format_table, replay
+from videocam.stages.chain import Decide
 from videocam.types import NOBODY, Frame, FrameResult
 
 
@@ -21,8 +21,8 @@ def test_decide_without_nobody_always_names_a_person():
 
 
 def test_replay_matches_the_pipeline_rows(tiny_model, debate_clip, tmp_path):
-    from videocam.csvio import read_csv
-    from videocam.pipeline import process_video
+    from videocam.io.csvfile import read_csv
+    from videocam.pipeline.process import process_video
     mp4, truth, n = debate_clip
     raw = forward_video(tiny_model, mp4, batch=8)
     assert len(raw) == n
@@ -38,8 +38,8 @@ def test_replay_matches_the_pipeline_rows(tiny_model, debate_clip, tmp_path):
 
 
 def test_adaptive_scale_rows_match_run_with_scale_adaptive(tiny_model, debate_clip, tmp_path):
-    from videocam.csvio import read_csv
-    from videocam.pipeline import process_video
+    from videocam.io.csvfile import read_csv
+    from videocam.pipeline.process import process_video
     mp4, truth, n = debate_clip
     raw = forward_video(tiny_model, mp4, batch=8)
     configs = default_configs(rescale_model=tiny_model)

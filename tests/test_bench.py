@@ -3,7 +3,7 @@ import json
 
 
 def test_bench_reports_all_rows(tiny_model_path, tmp_path, capsys):
-    from videocam.cli import main
+    from videocam.cli.main import main
     out = tmp_path / "bench.json"
     code = main(["bench", "--model", str(tiny_model_path), "--frames", "24", "--baseline-frames", "3",
                  "--batch", "8", "--json", str(out)])
@@ -19,7 +19,7 @@ def test_bench_reports_all_rows(tiny_model_path, tmp_path, capsys):
 
 
 def test_bench_repeat_alternates_runs_and_reports_the_ratio_range(tiny_model_path, tmp_path, capsys):
-    from videocam.cli import main
+    from videocam.cli.main import main
     out = tmp_path / "bench.json"
     code = main(["bench", "--model", str(tiny_model_path), "--frames", "16", "--baseline-frames", "0",
                  "--batch", "6", "--no-bf16", "--repeat", "2", "--json", str(out)])

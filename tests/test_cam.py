@@ -3,7 +3,7 @@ import warnings
 import numpy as np
 import pytest
 
-from videocam.cam import class_activation_maps, grad_cam_maps, normalize, upsample
+from videocam.model.cam import class_activation_maps, grad_cam_maps, normalize, upsample
 
 
 def test_cam_equals_einsum_over_features_and_kernel(rng):

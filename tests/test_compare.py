@@ -3,14 +3,14 @@ import csv
 
 import pytest
 
-from videocam.cli import main
-from videocam.compare import COLUMNS, HeadResult, parse_heads, verdict
+from videocam.cli.main import main
+from videocam.studies.compare_heads import COLUMNS, HeadResult, parse_heads, verdict
 from videocam.errors import UsageError
 
 
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory):
-    from videocam.synth import make_dataset
+    from videocam.synth.scenes import make_dataset
     d = tmp_path_factory.mktemp("data")
     make_dataset(d, seed=5, n_train=4, n_val=2, n_test=2, progress=False)
     return d

@@ -16,7 +16,7 @@ def _batch(seed=0, n=3, h=64, w=96):
 
 
 def test_tf_pass_gives_numpy_and_cams_equal_to_the_weighted_feature_sum(tiny_model):
-    from videocam.cam import class_activation_maps
+    from videocam.model.cam import class_activation_maps
 
     x = _batch()
     probs, feats = tiny_model.forward(x)
@@ -41,8 +41,8 @@ def test_jax_backend_gives_the_same_probs_and_cams_as_tensorflow(tiny_model, tin
     np.save(tmp_path / "x.npy", x)
     r = _run_python(f"""
         import numpy as np
-        from videocam.model import load_model
-        from videocam._tf import BackendError, keras, tf
+        from videocam.model.cam_model import load_model
+        from videocam.model._backend import BackendError, keras, tf
         cm = load_model({str(tiny_model_path)!r})
         assert keras().backend.backend() == "jax"
         x = np.load({str(tmp_path / 'x.npy')!r})

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from videocam.csvio import CsvFormatError, CsvWriter, header, read_csv
+from videocam.io.csvfile import CsvFormatError, CsvWriter, header, read_csv
 from videocam.types import NOBODY, Box, Frame, FrameResult
 
 RGB = np.zeros((2, 2, 3), np.uint8)

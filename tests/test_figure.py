@@ -3,12 +3,12 @@ import cv2
 import numpy as np
 import pytest
 
-from videocam.cli import main
+from videocam.cli.main import main
 
 
 @pytest.fixture(scope="module")
 def images(tmp_path_factory):
-    from videocam.synth import make_image
+    from videocam.synth.scenes import make_image
     d = tmp_path_factory.mktemp("imgs")
     paths = []
     for i, (label, size) in enumerate([("moon", (224, 224)), ("ahn", (288, 224)), ("nobody", (224, 256))]):
@@ -38,7 +38,7 @@ def test_cam_grid_two_images_with_class(images, tiny_model_path, tmp_path, capsy
 
 
 def test_cam_grid_folder_is_capped(images, tiny_model, tmp_path):
-    from videocam.figure import cam_grid
+    from videocam.studies.figure import cam_grid
     res = cam_grid([images[0].parent], model=tiny_model, out=tmp_path / "g.png", max_columns=2)
     assert res.total == 3 and res.shown == 2 and (tmp_path / "g.png").is_file()
     assert [v.path.name for v in res.views] == sorted(p.name for p in images)[:2]
@@ -48,7 +48,7 @@ def test_cam_grid_folder_is_capped(images, tiny_model, tmp_path):
 
 
 def test_cam_view_box_is_largest_region_of_the_map(tiny_model):
-    from videocam.figure import cam_view
+    from videocam.studies.figure import cam_view
     img = np.zeros((64, 96, 3), np.uint8)
     probs = np.array([0.1, 0.2, 0.7, 0, 0, 0], np.float32)
     cams = np.zeros((6, 4, 6), np.float32)
@@ -80,7 +80,7 @@ def test_cam_errors_are_one_line(images, tiny_model_path, tmp_path, capsys, case
 
 
 def test_shortcut_study_tiny(tiny_model, tmp_path):
-    from videocam.shortcut import format_report, shortcut_study
+    from videocam.studies.shortcut import format_report, shortcut_study
     r = shortcut_study(tiny_model, tmp_path, seed=1, n=4, show=2)
     assert r["n"] == 4 and r["n_nobody"] == 2 and r["n_person"] == 2
     assert r["paired"], "the logo-free twins should reproduce the probes exactly"
@@ -97,9 +97,9 @@ def test_shortcut_study_tiny(tiny_model, tmp_path):
 def test_shortcut_twin_is_the_probe_without_the_logo(tmp_path):
     import csv
 
-    from videocam.data import read_rgb
-    from videocam.shortcut import _twin_exact
-    from videocam.synth import make_shortcut_set
+    from videocam.model.data import read_rgb
+    from videocam.studies.shortcut import _twin_exact
+    from videocam.synth.scenes import make_shortcut_set
     rows = list(csv.DictReader(open(make_shortcut_set(tmp_path, seed=2, n=2))))
     for i, r in enumerate(rows):
         img = read_rgb(tmp_path / r["path"])

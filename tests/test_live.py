@@ -13,12 +13,13 @@ import cv2
 import numpy as np
 import pytest
 
-from videocam.cli import main
-from videocam.csvio import read_csv
+from videocam.cli.main import main
+from videocam.io.csvfile import read_csv
 from videocam.errors import UsageError
-from videocam.live import (HEADLESS_MESSAGE, CameraSource, FileSource, LatestSlot, display_available,
-                           draw_status, open_source, run_live)
-from videocam.video import VideoError
+from videocam.io.window import HEADLESS_MESSAGE, display_available, draw_status
+from videocam.io.capture import CameraSource, FileSource, LatestSlot, open_source
+from videocam.pipeline.live import run_live
+from videocam.errors import VideoError
 
 
 class FakeCapture:
@@ -291,7 +292,7 @@ def test_cli_live_headless(tiny_model_path, debate_clip, tmp_path, capsys, monke
 
 def test_pyav_before_opencv_is_detected():
     """PyAV first: its bundled xcb libraries would hang OpenCV's Qt window."""
-    code = "import {}, {}; from videocam.live import qt_library_clash; print(bool(qt_library_clash()))"
+    code = "import {}, {}; from videocam.io.window import qt_library_clash; print(bool(qt_library_clash()))"
     if not sys.platform.startswith("linux"):
         pytest.skip("Linux wheels only")
     outs = [subprocess.run([sys.executable, "-c", code.format(*order)], capture_output=True, text=True,
@@ -303,7 +304,7 @@ def test_pyav_before_opencv_is_detected():
 @pytest.mark.skipif(not display_available()[0], reason="no display")
 def test_real_window_when_a_display_exists(tiny_model_path, debate_clip):
     clip, _, _ = debate_clip
-    r = subprocess.run([sys.executable, "-m", "videocam.cli", "live", "--source", str(clip), "--model",
+    r = subprocess.run([sys.executable, "-m", "videocam.cli.main", "live", "--source", str(clip), "--model",
                         str(tiny_model_path), "--max-frames", "3"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "live: 3 frames" in r.stdout and HEADLESS_MESSAGE not in r.stderr
@@ -311,7 +312,7 @@ def test_real_window_when_a_display_exists(tiny_model_path, debate_clip):
 
 def test_file_source_sees_what_run_sees(tiny_model, debate_clip, tmp_path, monkeypatch):
     """Live on a file and `run` feed the model the same FFmpeg-scaled input: same CSV."""
-    from videocam.pipeline import process_video
+    from videocam.pipeline.process import process_video
     _no_display(monkeypatch)
     clip, _truth, _n = debate_clip
     s = run_live(clip, model=tiny_model, csv=tmp_path / "live.csv", realtime=False, batch=4, say=lambda m: None)

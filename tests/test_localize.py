@@ -3,7 +3,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from videocam.localize import cam_boxes, iou, mask_boxes, threshold_mask
+from videocam.stages.localize import cam_boxes, iou, mask_boxes, threshold_mask
 from videocam.types import Box
 
 

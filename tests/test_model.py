@@ -4,8 +4,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from videocam.model import (META_MEMBER, VGG16_NOTOP, CamModel, ModelError, ModelInfo, build_model,
-                            load_model, save_model)
+from videocam.model.info import META_MEMBER, ModelInfo
+from videocam.model.nets import VGG16_NOTOP, build_model
+from videocam.model.cam_model import CamModel, load_model, save_model
+from videocam.errors import ModelError
 
 from conftest import CLASSES
 
@@ -79,7 +81,7 @@ def test_fc_head_uses_grad_cam(tmp_path):
 
 
 def test_any_keras_gap_dense_model_works():
-    from videocam._tf import keras
+    from videocam.model._backend import keras
     K = keras()
     base = K.applications.MobileNetV2(include_top=False, weights=None, input_shape=(96, 96, 3), alpha=0.35)
     x = K.layers.GlobalAveragePooling2D()(base.output)
@@ -91,8 +93,8 @@ def test_any_keras_gap_dense_model_works():
 
 
 def test_vgg16_gap_is_the_papers_architecture():
-    from videocam._tf import keras
-    from videocam.model import vgg16_gap
+    from videocam.model._backend import keras
+    from videocam.model.nets import vgg16_gap
     m = vgg16_gap(6, weights=None)
     K = keras()
     names = [layer.name for layer in m.layers]
@@ -111,8 +113,8 @@ def test_vgg16_imagenet_weights_come_from_the_keras_cache(tmp_path, monkeypatch)
     import h5py
     from keras.src.legacy.saving import legacy_h5_format
 
-    from videocam._tf import keras
-    from videocam.model import resolve_vgg16_weights, vgg16_gap
+    from videocam.model._backend import keras
+    from videocam.model.nets import resolve_vgg16_weights, vgg16_gap
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     with pytest.raises(ModelError, match=f"place {VGG16_NOTOP} at"):
         resolve_vgg16_weights("imagenet")
@@ -139,7 +141,7 @@ def test_load_model_errors(tmp_path):
 
 
 def test_model_without_conv_or_image_input_is_refused(tmp_path):
-    from videocam._tf import keras
+    from videocam.model._backend import keras
     K = keras()
     flat = K.Sequential([K.Input((8, 8, 3)), K.layers.Flatten(), K.layers.Dense(2, activation="softmax")])
     with pytest.raises(ModelError, match="no convolutional layer"):

@@ -1,12 +1,12 @@
-"""Several people per frame (videocam.multi), with hand-made CAMs; no TensorFlow."""
+"""Several people per frame (videocam.stages.multi), with hand-made CAMs; no TensorFlow."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from videocam.localize import iou
-from videocam.multi import Multi, class_peaks, drop_duplicate_boxes, present_classes
-from videocam.stages import Decide, Localize, run_stages
+from videocam.stages.localize import iou
+from videocam.stages.multi import Multi, class_peaks, drop_duplicate_boxes, present_classes
+from videocam.stages.chain import Decide, Localize, run_stages
 from videocam.types import NOBODY, Box, Frame, FrameResult
 
 CLASSES = ("ann", "bob", "cy", NOBODY)

@@ -6,9 +6,9 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from videocam.csvio import read_csv
+from videocam.io.csvfile import read_csv
 from videocam.errors import UsageError
-from videocam.pipeline import process_video
+from videocam.pipeline.process import process_video
 
 from videos import make_video
 
@@ -43,7 +43,7 @@ def test_run_writes_three_files_with_one_entry_per_frame(tiny_model, debate_clip
 
 def test_two_batches_in_flight_give_the_same_results(tiny_model, debate_clip, tmp_path, monkeypatch):
     """A slow model gets two forward passes at once; the frames, their order and the CSV must not change."""
-    import videocam.forward as forward
+    import videocam.pipeline.forward as forward
     mp4, _truth, n = debate_clip
     one = process_video(mp4, model=tiny_model, out_dir=tmp_path / "one", batch=4, gif=False)
     calls = []
@@ -67,8 +67,8 @@ def test_threaded_writers_give_the_same_files(tiny_model, debate_clip, tmp_path,
     uninitialised memory (MALLOC_PERTURB_ changes it), so two encodes of identical frames may differ."""
     import zlib
 
-    import videocam.pipeline as pipeline
-    import videocam.video as video
+    import videocam.pipeline.process as pipeline
+    import videocam.io.writers as video
     mp4, _truth, n = debate_clip
     seen = {}
 
@@ -145,7 +145,7 @@ def test_usage_errors_before_any_output(tiny_model, debate_clip, tmp_path):
 
 
 def test_cli_run_prints_summary(tiny_model_path, debate_clip, tmp_path, capsys):
-    from videocam.cli import main
+    from videocam.cli.main import main
     mp4, _, n = debate_clip
     code = main(["run", str(mp4), "--model", str(tiny_model_path), "--out", str(tmp_path), "--no-mp4"])
     out = capsys.readouterr().out
@@ -156,7 +156,7 @@ def test_cli_run_prints_summary(tiny_model_path, debate_clip, tmp_path, capsys):
 
 
 def test_bf16_precision_runs_and_stays_close(tiny_model_path, debate_clip, tmp_path):
-    from videocam.model import load_model
+    from videocam.model.cam_model import load_model
     mp4, _, n = debate_clip
     a = read_csv(process_video(mp4, model=load_model(tiny_model_path), out_dir=tmp_path / "f32", mp4=False,
                                smooth=0).outputs["csv"])

@@ -3,7 +3,7 @@ traceback, and never a half-written output under a final name.
 
 Most cases run the CLI in-process (`videocam.cli.main`) and read stderr with capsys; the
 signal tests run a real subprocess. The memory benchmark is marked `benchmark` (deselected
-by default; also `python -m videocam.membench`).
+by default; also `python -m videocam.studies.membench`).
 """
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from videocam.cli import main
-from videocam.csvio import read_csv
+from videocam.cli.main import main
+from videocam.io.csvfile import read_csv
 
 from videos import make_video
 
@@ -398,7 +398,7 @@ def test_pixel_formats_and_sizes_end_to_end(capsys, tmp_path, tiny_model_path, n
 # ------------------------------------------------- nothing half-written
 
 def test_failure_mid_run_leaves_no_file_with_a_final_name(capsys, tmp_path, tiny_model_path, monkeypatch):
-    from videocam.model import CamModel
+    from videocam.model.cam_model import CamModel
     src = tmp_path / "clip.mp4"
     make_video(src, n=24)
     forward = CamModel.probs_and_cams
@@ -419,7 +419,7 @@ def test_failure_mid_run_leaves_no_file_with_a_final_name(capsys, tmp_path, tiny
     assert files_in(out) == []  # not even the .part files
 
 
-@pytest.mark.parametrize("target", ["videocam.video.Mp4Writer.write", "videocam.csvio.CsvWriter.write"])
+@pytest.mark.parametrize("target", ["videocam.io.writers.Mp4Writer.write", "videocam.io.csvfile.CsvWriter.write"])
 def test_disk_full_mid_run_is_one_line_and_cleans_up(capsys, tmp_path, tiny_model_path, monkeypatch,
                                                      target):
     import importlib
@@ -457,7 +457,7 @@ def test_signal_mid_run_finishes_what_is_in_flight(tmp_path, tiny_model_path, lo
     out = tmp_path / "out"
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "videocam.cli", "run", str(long_clip), "--model", str(tiny_model_path),
+        [sys.executable, "-m", "videocam.cli.main", "run", str(long_clip), "--model", str(tiny_model_path),
          "--out", str(out), "--gif", "--batch", "4"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         cwd=Path(__file__).resolve().parents[1])
@@ -492,7 +492,7 @@ def test_signal_mid_run_finishes_what_is_in_flight(tmp_path, tiny_model_path, lo
 @pytest.mark.benchmark
 def test_memory_does_not_grow_with_video_length(tmp_path):
     """Peak RSS for N and 10N frames within 10%; with a GIF, flat once the GIF's frame cap is reached."""
-    from videocam.membench import run
+    from videocam.studies.membench import run
     res = run(frames=150, factor=10, size=(320, 240), gif=False, workdir=tmp_path)
     print(res.describe())
     assert res.ratio <= 1.10, res.describe()
@@ -509,7 +509,7 @@ def test_memory_does_not_grow_with_video_length(tmp_path):
 @given(gaps=st.lists(st.integers(1, 4), min_size=1, max_size=40),
        fps=st.sampled_from([10.0, 23.976, 25.0, 30.0, 59.94]))
 def test_timeline_counts_the_frames_missing_from_a_constant_rate(gaps, fps):
-    from videocam.video import _Timeline
+    from videocam.io.reader import _Timeline
     period = 1.0 / fps
     tl = _Timeline()
     k = 0
@@ -527,7 +527,7 @@ def test_timeline_counts_the_frames_missing_from_a_constant_rate(gaps, fps):
 @settings(max_examples=60, deadline=None)
 @given(gap=st.floats(0, 100, allow_nan=False), period=st.floats(0.001, 1.0))
 def test_missing_is_never_negative_and_one_period_is_none(gap, period):
-    from videocam.video import _missing
+    from videocam.io.reader import _missing
     m = _missing(gap, period)
     assert m >= 0
     assert _missing(period, period) == 0
@@ -540,7 +540,7 @@ def test_missing_is_never_negative_and_one_period_is_none(gap, period):
                     .map(lambda v: 0.0 if abs(v) < 1e-6 else v), min_size=4, max_size=64),
        scale=st.floats(0.01, 100))
 def test_cam_normalisation_bounds_and_scale_invariance(cam, scale):
-    from videocam.cam import normalize
+    from videocam.model.cam import normalize
     x = np.asarray(cam, np.float32).reshape(2, -1) if len(cam) % 2 == 0 else np.asarray(cam, np.float32)[None]
     for norm in ("max", "minmax"):
         y = normalize(x, norm)

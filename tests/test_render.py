@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from videocam.render import Renderer, annotate, class_color, class_colors, heatmap, text_scale
+from videocam.io.render import Renderer, annotate, class_color, class_colors, heatmap, text_scale
 from videocam.types import NOBODY, Box, Frame, FrameResult
 
 CLASSES = ("anna", "bernard", "claire")

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from videocam import report
-from videocam.cli import main
-from videocam.csvio import CsvFormatError, CsvRow, CsvTable
+from videocam.eval import report
+from videocam.cli.main import main
+from videocam.io.csvfile import CsvFormatError, CsvRow, CsvTable
 from videocam.types import Box
 
 CLASSES = ("ahn", "moon", "nobody")
@@ -63,7 +63,7 @@ def debate_csv(tmp_path):
 
 
 def _analyse(path, **kw):
-    from videocam.csvio import read_csv
+    from videocam.io.csvfile import read_csv
     return report.analyse(read_csv(path), **kw)
 
 
@@ -188,7 +188,7 @@ def test_truth_agreement_and_truth_time(tmp_path, debate_csv):
     truth[3] = ("ahn", ["ahn"])        # disagree
     truth[5] = ("moon", ["moon"])      # same label, truth has only one person here
     tpath = write_truth(tmp_path / "debate.truth.csv", truth)
-    from videocam.csvio import read_csv
+    from videocam.io.csvfile import read_csv
     rep = report.analyse(read_csv(debate_csv), truth=read_csv(tpath))
     assert rep.agreement == pytest.approx(0.8) and rep.agreement_frames == 10
     s = _by_name(rep)
@@ -203,7 +203,7 @@ def test_agreement_matches_by_time_not_index(tmp_path):
     # a run that started at 0.5 s and numbers its frames from 0
     run = write_run(tmp_path / "r.csv", [("ahn", [], None), ("moon", [], None)], times=[0.5, 0.6])
     truth = write_truth(tmp_path / "t.csv", [("x", [])] * 5 + [("ahn", []), ("ahn", [])])
-    from videocam.csvio import read_csv
+    from videocam.io.csvfile import read_csv
     rep = report.analyse(read_csv(run), truth=read_csv(truth))
     assert rep.agreement_frames == 2 and rep.agreement == pytest.approx(0.5)
 

@@ -1,12 +1,12 @@
-"""Video scoring against ground truth (videocam.score) on hand-made tables."""
+"""Video scoring against ground truth (videocam.eval.score) on hand-made tables."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from videocam.csvio import CsvRow, CsvTable
-from videocam.score import format_score, match_boxes, score_files, score_tables
+from videocam.io.csvfile import CsvRow, CsvTable
+from videocam.eval.score import format_score, match_boxes, score_files, score_tables
 from videocam.types import NOBODY, Box
 
 A1 = (0, 0, 100, 100)
@@ -133,7 +133,7 @@ def test_score_files_and_cli(tmp_path, capsys):
     d = score_files(pred, truth)
     assert d["box_recall"] == pytest.approx(5 / 9) and d["label_accuracy"] == pytest.approx(0.6)
 
-    from videocam.cli import main
+    from videocam.cli.main import main
     out_json = tmp_path / "sub" / "score.json"
     assert main(["score", str(pred), str(truth), "--json", str(out_json)]) == 0
     text = capsys.readouterr().out

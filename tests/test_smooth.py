@@ -1,4 +1,4 @@
-"""Temporal smoothing and shot-cut detection (videocam.smooth), no TensorFlow."""
+"""Temporal smoothing and shot-cut detection (videocam.stages.smooth), no TensorFlow."""
 from __future__ import annotations
 
 import time
@@ -7,9 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from videocam.smooth import (CutDetector, Smooth, alpha_for, ema, frame_difference, is_cut,
-                             thumbnail)
-from videocam.stages import Decide
+from videocam.stages.smooth import CutDetector, Smooth, alpha_for, ema, frame_difference, is_cut, thumbnail
+from videocam.stages.chain import Decide
 from videocam.types import Frame, FrameResult
 
 CLASSES = ("ann", "bob", "nobody")

@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 
 from videocam import synth
+from videocam.synth import scenes
+from videocam.synth import video as synth_video
 from videocam.types import NOBODY
 
 
 def _rng(seed, label="ahn", i=0):
-    return synth._image_rng(seed, "test", label, i)
+    return scenes._image_rng(seed, "test", label, i)
 
 
 def test_classes():
@@ -40,7 +42,7 @@ def test_boxes_valid_over_many_images_and_scale_range():
     heights = []
     for i in range(60):
         label = synth.PEOPLE[i % 5]
-        img, box = synth.make_image(synth._image_rng(1, "train", label, i), label, size=(224, 224), logo=i % 3 == 0)
+        img, box = synth.make_image(scenes._image_rng(1, "train", label, i), label, size=(224, 224), logo=i % 3 == 0)
         x0, y0, x1, y1 = box
         assert 0 <= x0 < x1 <= 224 and 0 <= y0 < y1 <= 224
         heights.append((y1 - y0) / 224)
@@ -50,11 +52,11 @@ def test_boxes_valid_over_many_images_and_scale_range():
 def test_logo_beside_not_on_person():
     for i in range(20):
         label = synth.CLASSES[i % 6]
-        _, box, logo = synth._render(synth._image_rng(2, "train", label, i), label, (224, 224), logo=True)
+        _, box, logo = scenes._render(scenes._image_rng(2, "train", label, i), label, (224, 224), logo=True)
         assert logo is not None
         assert logo[0] < logo[2] and logo[1] < logo[3]
         if box is not None:
-            assert not synth._overlap(box, logo)
+            assert not scenes._overlap(box, logo)
 
 
 def test_color_histogram_classifier_is_poor():
@@ -63,7 +65,7 @@ def test_color_histogram_classifier_is_poor():
         X, y = [], []
         for k, c in enumerate(synth.CLASSES):
             for i in range(n):
-                im, _ = synth.make_image(synth._image_rng(0, split, c, i), c, (160, 160))
+                im, _ = synth.make_image(scenes._image_rng(0, split, c, i), c, (160, 160))
                 X.append(im)
                 y.append(k)
         return np.sqrt(synth.color_histogram_features(X)), np.array(y)
@@ -169,10 +171,10 @@ def test_video_plan_shot_mix():
     """The default 24 s video: everyone appears, enough nobody and two-person frames, shots 1.5-3.5 s."""
     rng = np.random.default_rng([0, 99])
     for _ in range(200):
-        shots = synth._plan_shots(rng, 600, 25, (640, 360), 3)
-        if synth._plan_ok(shots, 600):
+        shots = synth_video._plan_shots(rng, 600, 25, (640, 360), 3)
+        if synth_video._plan_ok(shots, 600):
             break
-    assert synth._plan_ok(shots, 600)
+    assert synth_video._plan_ok(shots, 600)
     assert sum(s.n_frames for s in shots) == 600
     assert all(25 <= s.n_frames <= 3.5 * 25 + 25 for s in shots)
 

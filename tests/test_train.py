@@ -5,22 +5,22 @@ import cv2
 import numpy as np
 import pytest
 
-from videocam.cli import main
-from videocam.data import DataError, scan
+from videocam.cli.main import main
+from videocam.model.data import DataError, scan
 
 
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory):
-    from videocam.synth import make_dataset
+    from videocam.synth.scenes import make_dataset
     d = tmp_path_factory.mktemp("data")
     make_dataset(d, seed=5, n_train=4, n_val=2, n_test=2, progress=False)
     return d
 
 
 def test_train_one_epoch_then_evaluate(tiny_data, tmp_path):
-    from videocam.evaluate import evaluate_folder
-    from videocam.model import load_model
-    from videocam.train import train
+    from videocam.eval.evaluate import evaluate_folder
+    from videocam.model.cam_model import load_model
+    from videocam.model.train import train
     out = tmp_path / "m.keras"
     res = train(tiny_data, out, epochs=1, batch=8, width=8, input_size=(64, 64), verbose=0, log=lambda *_: None)
     assert out.is_file() and res.best_epoch == 1 and 0.0 <= res.best_val_accuracy <= 1.0
@@ -85,13 +85,14 @@ def test_bad_data_dir_is_one_line_error(tmp_path, capsys, case, msg):
     assert code != 0
     assert err.startswith("error:") and msg in err and len(err.strip().splitlines()) == 1
     with pytest.raises(DataError):
-        from videocam.train import train
+        from videocam.model.train import train
         train(d, tmp_path / "m.keras", epochs=1)
 
 
 def test_fc_head_models_are_evaluated_at_their_fixed_size(tiny_data, tmp_path):
-    from videocam.evaluate import evaluate_folder
-    from videocam.model import build_model, load_model, save_model
+    from videocam.eval.evaluate import evaluate_folder
+    from videocam.model.nets import build_model
+    from videocam.model.cam_model import load_model, save_model
     m, info = build_model(6, "small", "fc512", width=8, input_size=(64, 64))
     info.classes = ["ahn", "hong", "moon", "nobody", "sim", "you"]
     cm = load_model(save_model(m, info, tmp_path / "fc.keras"))

@@ -1,6 +1,6 @@
 """`python -m videocam ...`: the same as the `videocam` command (for machines without the entry point)."""
 import sys
 
-from .cli import main
+from videocam.cli.main import main
 
 sys.exit(main())

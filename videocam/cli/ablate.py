@@ -1,0 +1,29 @@
+"""`videocam ablate`: the with/without-each-stage table on a video with truth."""
+from __future__ import annotations
+
+from videocam.cli.options import unit_interval
+
+
+def register(sub) -> None:
+    p = sub.add_parser("ablate", help="score each stage (nobody, multi, smoothing) on a video with truth",
+                       description="Run the model once over VIDEO, replay the stage chain with each stage "
+                       "off and on, score every configuration against TRUTH (a per-frame truth CSV) and "
+                       "print a markdown table.")
+    p.add_argument("video")
+    p.add_argument("truth")
+    p.add_argument("--model", default=None, help="model .keras (default: the bundled model)")
+    p.add_argument("--smooth", type=int, default=5, help="smoothing window for the smoothed rows")
+    p.add_argument("--aspect", choices=("square", "keep"), default="square")
+    p.add_argument("--boxes", choices=("largest", "all", "union"), default="union")
+    p.add_argument("--threshold", type=unit_interval("--threshold"), default=0.2)
+    p.add_argument("--scale", choices=("fixed", "adaptive"), default="fixed",
+                   help="adaptive: add rows whose boxes come from a pass at the input size that suits "
+                   "each person (run --scale adaptive)")
+    p.add_argument("--json", default=None, help="write the rows as JSON")
+    p.set_defaults(func=_run)
+
+
+def _run(a) -> int:
+    from videocam.eval.ablation import run_ablation
+    run_ablation(a.model, a.video, a.truth, a.json, a.smooth, a.aspect, a.boxes, a.threshold, a.scale)
+    return 0

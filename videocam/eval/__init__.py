@@ -1,0 +1,1 @@
+"""Measuring: per-frame scores against truth, reports, still-image evaluation, stage ablation."""

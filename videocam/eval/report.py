@@ -1,0 +1,500 @@
+"""Per-frame CSV analysis: who was on screen, for how long, and a timeline plot.
+
+Reads the per-frame CSV contract (see DESIGN.md) through `videocam.io.csvfile` and
+computes, per class:
+
+* **screen time** (`screen_s`): a class is *on screen* in a frame when it is the
+  frame's `label` or has a box in `boxes` (so a two-person frame counts for
+  both people). Each frame lasts until the next frame's `time_s`; the last
+  frame lasts the median frame duration. The video duration is the sum of
+  the frame durations (last time - first time + one median frame).
+* **by-label time** (`label_s`): each frame's whole duration goes to its
+  `label` only (which may be `nobody`). These add up exactly:
+  ``sum(label_s of the classes) + label_s(nobody) == duration``.
+* **appearances**: segments of on-screen frames, where gaps of up to
+  ``max_gap`` frames (default 2: a flicker of the classifier, one or two
+  frames) are bridged rather than starting a new appearance.
+* **longest** (`longest_s`): the longest appearance, from the start of its
+  first frame to the end of its last on-screen frame (bridged gaps included,
+  so it is the time a viewer would call "continuously on screen").
+* **mean probability** (`mean_prob`): the mean of `p_<class>` over the class's
+  on-screen frames (frames weigh alike), when the CSV has that column.
+
+Also: time with *nobody* on screen (no class present in the frame: label
+`nobody` and no boxes), time with *two or more* people, and the time each pair
+was on screen together. With a ground-truth CSV (same columns where they
+apply: `frame,time_s,label,boxes`), the truth's screen time per class and the
+label agreement (fraction of frames whose label equals the truth's label at
+the same time) are added.
+
+Everything here is pure apart from `plot_timeline` and `write_summary_csv`.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from videocam.types import NOBODY
+
+MULTI = "2+ people"
+DEFAULT_MAX_GAP = 2
+SUMMARY_COLUMNS = ("class", "screen_s", "screen_pct", "label_s", "appearances", "longest_s",
+                   "mean_prob", "truth_s")
+
+
+# ------------------------------------------------------------------ maths
+
+def frame_durations(times: Sequence[float]) -> np.ndarray:
+    """Duration of each frame: time to the next frame; the last frame gets the
+    median of the others (0 for a single frame). Times must not go backwards."""
+    t = np.asarray(times, dtype=np.float64)
+    if t.size == 0:
+        return np.zeros(0)
+    d = np.diff(t)
+    last = float(np.median(d)) if d.size else 0.0
+    return np.append(d, last)
+
+
+def runs(mask: np.ndarray, max_gap: int = 0) -> list[tuple[int, int]]:
+    """Half-open frame ranges ``[i0, i1)`` where `mask` is true, merging runs
+    separated by at most `max_gap` false frames. Each range starts and ends on
+    a true frame."""
+    m = np.asarray(mask, dtype=bool)
+    if not m.any():
+        return []
+    padded = np.concatenate(([False], m, [False]))
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    starts, ends = edges[0::2], edges[1::2]
+    out: list[tuple[int, int]] = []
+    for s, e in zip(starts.tolist(), ends.tolist()):
+        if out and s - out[-1][1] <= max_gap:
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
+
+
+def _present_sets(rows) -> list[frozenset[str]]:
+    """The classes on screen in each frame: its label (unless nobody) and every
+    box label."""
+    sets = []
+    for r in rows:
+        names = {b.label for b in r.boxes if b.label and b.label != NOBODY}
+        if r.label and r.label != NOBODY:
+            names.add(r.label)
+        sets.append(frozenset(names))
+    return sets
+
+
+def _people(classes: Sequence[str], present: list[frozenset[str]], labels: Sequence[str]) -> list[str]:
+    """The model's classes (minus nobody) in their order, then any other name
+    seen in the labels or boxes, sorted."""
+    people = [c for c in classes if c != NOBODY]
+    seen = set().union(*present) if present else set()
+    seen |= {lab for lab in labels if lab and lab != NOBODY}
+    return people + sorted(seen - set(people))
+
+
+@dataclass
+class ClassStats:
+    name: str
+    screen_s: float
+    screen_pct: float
+    label_s: float | None
+    appearances: int
+    longest_s: float
+    mean_prob: float | None
+    truth_s: float | None = None
+
+
+@dataclass
+class Timeline:
+    """Per-frame presence on a time axis, for plotting."""
+
+    start: np.ndarray       # (N,) frame start times
+    dur: np.ndarray         # (N,) frame durations
+    present: dict[str, np.ndarray]  # name -> (N,) bool, people plus NOBODY
+
+    def spans(self, name: str) -> list[tuple[float, float]]:
+        """(start, width) of each run of frames where `name` is present."""
+        m = self.present.get(name)
+        if m is None:
+            return []
+        end = self.start + self.dur
+        return [(float(self.start[a]), float(end[b - 1] - self.start[a])) for a, b in runs(m)]
+
+
+@dataclass
+class Report:
+    stem: str
+    n_frames: int
+    start_s: float
+    duration_s: float
+    max_gap: int
+    classes: list[ClassStats] = field(default_factory=list)
+    nobody: ClassStats | None = None
+    multi: ClassStats | None = None
+    pairs: list[tuple[str, str, float]] = field(default_factory=list)  # (a, b, seconds), longest first
+    timeline: Timeline | None = None
+    truth_timeline: Timeline | None = None
+    agreement: float | None = None
+    agreement_frames: int = 0
+
+    @property
+    def people(self) -> list[str]:
+        return [s.name for s in self.classes]
+
+    def rows(self) -> list[ClassStats]:
+        """The summary rows: classes, nobody, 2+ people."""
+        return [*self.classes, self.nobody, self.multi]
+
+    @property
+    def label_total_s(self) -> float:
+        """sum(by-label time of classes) + nobody's by-label time; equals the duration."""
+        return float(sum(s.label_s or 0.0 for s in self.classes) + (self.nobody.label_s or 0.0))
+
+
+def _stats(name: str, mask: np.ndarray, start: np.ndarray, dur: np.ndarray, total: float,
+           max_gap: int, label_mask: np.ndarray | None = None,
+           probs: np.ndarray | None = None) -> ClassStats:
+    screen = float(dur[mask].sum())
+    segs = runs(mask, max_gap)
+    end = start + dur
+    longest = max((float(end[b - 1] - start[a]) for a, b in segs), default=0.0)
+    mean_prob = None
+    if probs is not None and mask.any():
+        p = probs[mask]
+        p = p[np.isfinite(p)]
+        mean_prob = float(p.mean()) if p.size else None
+    return ClassStats(
+        name=name,
+        screen_s=screen,
+        screen_pct=100.0 * screen / total if total > 0 else 0.0,
+        label_s=None if label_mask is None else float(dur[label_mask].sum()),
+        appearances=len(segs),
+        longest_s=longest,
+        mean_prob=mean_prob,
+    )
+
+
+def _check_times(times: np.ndarray, frames: Sequence[int], what: str) -> None:
+    from videocam.io.csvfile import CsvFormatError
+    bad = ~np.isfinite(times)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise CsvFormatError(f"{what}: time_s is not a finite number at frame {frames[i]}")
+    back = np.flatnonzero(np.diff(times) < 0)
+    if back.size:
+        i = int(back[0]) + 1
+        raise CsvFormatError(f"{what}: time_s goes backwards at frame {frames[i]} "
+                             f"({times[i - 1]:g} -> {times[i]:g})")
+
+
+def _timeline(rows, people: list[str], what: str) -> tuple[Timeline, list[frozenset[str]]]:
+    times = np.array([float(r.time_s) for r in rows], dtype=np.float64)
+    _check_times(times, [r.frame for r in rows], what)
+    dur = frame_durations(times)
+    present = _present_sets(rows)
+    masks = {p: np.array([p in s for s in present], dtype=bool) for p in people}
+    masks[NOBODY] = np.array([not s for s in present], dtype=bool)
+    return Timeline(start=times, dur=dur, present=masks), present
+
+
+def agreement(rows, truth_rows) -> tuple[float | None, int]:
+    """Fraction of `rows` whose label equals the truth's label at the same time,
+    and how many frames could be matched. A frame matches the truth frame
+    nearest in time, if within half a (median) truth frame."""
+    if not rows or not truth_rows:
+        return None, 0
+    tt = np.array([float(r.time_s) for r in truth_rows])
+    td = frame_durations(tt)
+    tol = 0.5 * float(np.median(td)) if td.size > 1 else 1e-6
+    tol = max(tol, 1e-6)
+    t = np.array([float(r.time_s) for r in rows])
+    j = np.clip(np.searchsorted(tt, t), 1, max(1, len(tt) - 1)) if len(tt) > 1 else np.zeros(len(t), int)
+    if len(tt) > 1:
+        left = j - 1
+        j = np.where(np.abs(t - tt[left]) <= np.abs(t - tt[j]), left, j)
+    ok = np.abs(t - tt[j]) <= tol + 1e-9
+    n = int(ok.sum())
+    if n == 0:
+        return None, 0
+    same = sum(1 for i in np.flatnonzero(ok) if _lab(rows[i].label) == _lab(truth_rows[j[i]].label))
+    return same / n, n
+
+
+def _lab(label: str) -> str:
+    return label if label else NOBODY
+
+
+def analyse(table, truth=None, max_gap: int = DEFAULT_MAX_GAP, stem: str = "",
+            source: str = "CSV", truth_source: str = "truth CSV") -> Report:
+    """Screen-time report of a `csvio.CsvTable` (optionally against a truth
+    table). `source`/`truth_source` name the inputs in error messages."""
+    from videocam.io.csvfile import CsvFormatError
+    rows = list(table.rows)
+    if not rows:
+        raise CsvFormatError(f"{source}: no frames (only a header)")
+    if max_gap < 0:
+        raise ValueError("max_gap must be >= 0")
+    labels = [_lab(r.label) for r in rows]
+    present = _present_sets(rows)
+    people = _people(table.classes, present, labels)
+    tl, _ = _timeline(rows, people, source)
+    start, dur = tl.start, tl.dur
+    total = float(dur.sum())
+    lab = np.array(labels, dtype=object)
+
+    def probs_of(name):
+        if not any(r.probs and name in r.probs for r in rows):
+            return None
+        return np.array([float(r.probs.get(name, math.nan)) if r.probs else math.nan for r in rows])
+
+    stats = [_stats(p, tl.present[p], start, dur, total, max_gap, label_mask=(lab == p),
+                    probs=probs_of(p)) for p in people]
+    nobody = _stats(NOBODY, tl.present[NOBODY], start, dur, total, max_gap,
+                    label_mask=(lab == NOBODY), probs=probs_of(NOBODY))
+    counts = np.array([len(s) for s in present])
+    multi = _stats(MULTI, counts >= 2, start, dur, total, max_gap)
+
+    pair_s: dict[tuple[str, str], float] = {}
+    order = {p: i for i, p in enumerate(people)}
+    for s, d in zip(present, dur.tolist()):
+        if len(s) >= 2:
+            for a, b in combinations(sorted(s, key=order.__getitem__), 2):
+                pair_s[(a, b)] = pair_s.get((a, b), 0.0) + d
+    pairs = sorted(((a, b, v) for (a, b), v in pair_s.items()), key=lambda x: (-x[2], order[x[0]], order[x[1]]))
+
+    rep = Report(stem=stem, n_frames=len(rows), start_s=float(start[0]), duration_s=total,
+                 max_gap=max_gap, classes=stats, nobody=nobody, multi=multi, pairs=pairs, timeline=tl)
+
+    if truth is not None:
+        trows = list(truth.rows)
+        if not trows:
+            raise CsvFormatError(f"{truth_source}: no frames (only a header)")
+        tlabels = [_lab(r.label) for r in trows]
+        tpresent = _present_sets(trows)
+        extra = [p for p in _people(truth.classes, tpresent, tlabels) if p not in people]
+        if extra:  # people only the truth knows: give them (empty) predicted rows too
+            for p in extra:
+                people.append(p)
+                tl.present[p] = np.zeros(len(rows), dtype=bool)
+                stats.append(_stats(p, tl.present[p], start, dur, total, max_gap,
+                                    label_mask=np.zeros(len(rows), bool)))
+        ttl, _ = _timeline(trows, people, truth_source)
+        for s in stats + [nobody]:
+            m = ttl.present.get(s.name)
+            s.truth_s = float(ttl.dur[m].sum()) if m is not None else 0.0
+        tcounts = np.array([len(s) for s in tpresent])
+        multi.truth_s = float(ttl.dur[tcounts >= 2].sum())
+        rep.truth_timeline = ttl
+        rep.agreement, rep.agreement_frames = agreement(rows, trows)
+    return rep
+
+
+# ----------------------------------------------------------------- output
+
+def _fmt(v, nd=2, none="-"):
+    if v is None:
+        return none
+    if isinstance(v, float):
+        return f"{v:.{nd}f}"
+    return str(v)
+
+
+def format_table(rep: Report) -> str:
+    """A readable plain-text table of the report."""
+    has_truth = rep.truth_timeline is not None
+    head = ["class", "screen s", "%", "by label s", "appear.", "longest s", "mean p"]
+    if has_truth:
+        head.append("truth s")
+    body = []
+    for s in rep.rows():
+        row = [s.name, _fmt(s.screen_s), _fmt(s.screen_pct, 1), _fmt(s.label_s), str(s.appearances),
+               _fmt(s.longest_s), _fmt(s.mean_prob, 3)]
+        if has_truth:
+            row.append(_fmt(s.truth_s))
+        body.append(row)
+    widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(head)]
+
+    def line(cells):
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    n_people = len(rep.classes)
+    out = [f"{rep.stem}: {rep.n_frames} frames, {rep.duration_s:.2f} s "
+           f"(from {rep.start_s:.2f} s); appearances bridge gaps of up to {rep.max_gap} frame(s)",
+           "", line(head), line(["-" * w for w in widths])]
+    for i, r in enumerate(body):
+        if i == n_people:
+            out.append(line(["-" * w for w in widths]))
+        out.append(line(r))
+    out.append("")
+    out.append(f"by label: classes {sum(s.label_s or 0 for s in rep.classes):.2f} s + nobody "
+               f"{rep.nobody.label_s:.2f} s = {rep.label_total_s:.2f} s of {rep.duration_s:.2f} s")
+    if rep.pairs:
+        out.append("together: " + ", ".join(f"{a} + {b} {v:.2f} s" for a, b, v in rep.pairs))
+    else:
+        out.append("together: no two people were on screen at the same time")
+    if has_truth:
+        if rep.agreement is None:
+            out.append("agreement with truth: no frames matched the truth's times")
+        else:
+            out.append(f"agreement with truth: {100 * rep.agreement:.1f}% of {rep.agreement_frames} "
+                       f"frames have the truth's label")
+    return "\n".join(out)
+
+
+def write_summary_csv(rep: Report, path) -> Path:
+    """One row per class, then `nobody`, `2+ people`, and one `a+b` row per pair
+    seen together (screen_s = seconds together). Empty cells mean "not applicable"."""
+    path = Path(path)
+
+    def num(v, nd=4):
+        return "" if v is None else f"{round(float(v), nd):g}" if isinstance(v, float) else str(v)
+
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(SUMMARY_COLUMNS)
+        for s in rep.rows():
+            w.writerow([s.name, num(s.screen_s), num(s.screen_pct, 2), num(s.label_s), s.appearances,
+                        num(s.longest_s), num(s.mean_prob), num(s.truth_s)])
+        for a, b, v in rep.pairs:
+            pct = 100.0 * v / rep.duration_s if rep.duration_s > 0 else 0.0
+            w.writerow([f"{a}+{b}", num(v), num(pct, 2), "", "", "", "", ""])
+    return path
+
+
+def _colours(names: Sequence[str]) -> dict[str, tuple]:
+    import matplotlib
+    cmap = matplotlib.colormaps["tab10" if len(names) <= 10 else "tab20"]
+    out = {n: cmap(i % cmap.N) for i, n in enumerate(names)}
+    out[NOBODY] = (0.55, 0.55, 0.55, 1.0)
+    return out
+
+
+def _time_formatter(duration: float):
+    from matplotlib.ticker import FuncFormatter
+    if duration < 120:
+        return FuncFormatter(lambda x, _: f"{x:g}")
+
+    def mmss(x, _):
+        sign = "-" if x < 0 else ""
+        x = abs(x)
+        h, rem = divmod(int(round(x)), 3600)
+        m, s = divmod(rem, 60)
+        return f"{sign}{h}:{m:02d}:{s:02d}" if h else f"{sign}{m}:{s:02d}"
+    return FuncFormatter(mmss)
+
+
+def plot_timeline(rep: Report, path) -> Path:
+    """One lane per class (plus nobody): coloured spans where the class is on
+    screen; with truth, a thin grey hatched bar under each lane."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    path = Path(path)
+    tl, ttl = rep.timeline, rep.truth_timeline
+    lanes = rep.people + [NOBODY]
+    colours = _colours(rep.people)
+    n = len(lanes)
+    fig_h = 1.0 + 0.55 * n + (0.25 * n if ttl is not None else 0) + (0.35 if ttl is not None else 0)
+    # Figure + Agg canvas directly (no pyplot): no global backend state, safe off the main thread.
+    fig = Figure(figsize=(12, max(2.4, fig_h)), dpi=110)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    pitch = 1.0
+    bar_h = 0.5 if ttl is not None else 0.7
+    for k, name in enumerate(lanes):
+        y = (n - 1 - k) * pitch
+        if k % 2 == 0:
+            ax.axhspan(y - pitch / 2, y + pitch / 2, color="0.96", zorder=0, lw=0)
+        colour = colours[name]
+        spans = tl.spans(name)
+        if spans:
+            ax.broken_barh(spans, (y - (0.1 if ttl is not None else bar_h / 2), bar_h), facecolors=colour,
+                           edgecolor="none", zorder=2)
+        if ttl is not None:
+            tsp = ttl.spans(name)
+            if tsp:
+                ax.broken_barh(tsp, (y - 0.38, 0.2), facecolors="0.82", edgecolor="0.45",
+                               hatch="////", linewidth=0.4, zorder=2)
+    stats = {s.name: s for s in rep.rows()}
+    ylabels = [f"{name}  {stats[name].screen_pct:.0f}%" for name in lanes]
+    ax.set_yticks([(n - 1 - k) * pitch for k in range(n)])
+    ax.set_yticklabels(ylabels, fontsize=10)
+    for tick, name in zip(ax.get_yticklabels(), lanes):
+        tick.set_color(tuple(0.75 * c for c in colours[name][:3]))
+    ax.set_ylim(-pitch / 2, (n - 1) * pitch + pitch / 2)
+    t0, t1 = rep.start_s, rep.start_s + rep.duration_s
+    if ttl is not None:
+        t0 = min(t0, float(ttl.start[0]))
+        t1 = max(t1, float(ttl.start[-1] + ttl.dur[-1]))
+    if t1 <= t0:
+        t1 = t0 + 1.0
+    ax.set_xlim(t0, t1)
+    ax.xaxis.set_major_formatter(_time_formatter(t1 - t0))
+    if t1 - t0 >= 120:  # ticks on whole minutes-friendly steps, not matplotlib's 200 s
+        from matplotlib.ticker import MultipleLocator
+        step = next((s for s in (15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
+                     if (t1 - t0) / s <= 12), 3600 * math.ceil((t1 - t0) / 3600 / 12))
+        ax.xaxis.set_major_locator(MultipleLocator(step))
+    ax.set_xlabel("time (s)" if t1 - t0 < 120 else "time (m:ss)")
+    ax.grid(axis="x", color="0.85", lw=0.6, zorder=1)
+    ax.set_axisbelow(True)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    title = f"{rep.stem or 'video'}: who is on screen  ({rep.duration_s:.1f} s, {rep.n_frames} frames)"
+    if ttl is not None and rep.agreement is not None:
+        title += f"  |  label agreement with truth {100 * rep.agreement:.1f}%"
+    ax.set_title(title, fontsize=11, loc="left")
+    if ttl is not None:
+        handles = [Patch(facecolor="0.35", label="predicted (coloured)"),
+                   Patch(facecolor="0.82", edgecolor="0.45", hatch="////", label="truth")]
+        ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2,
+                  fontsize=9, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, bbox_inches="tight", pad_inches=0.15)
+    return path
+
+
+# ------------------------------------------------------------------- glue
+
+def stem_of(csv_path) -> str:
+    """`debate.cam.csv` -> `debate.cam`."""
+    name = Path(csv_path).name
+    return name[:-4] if name.lower().endswith(".csv") else Path(name).stem
+
+
+@dataclass
+class ReportFiles:
+    report: Report
+    summary_csv: Path
+    timeline_png: Path
+
+
+def make_report(csv_path, out_dir=None, truth_path=None, max_gap: int = DEFAULT_MAX_GAP) -> ReportFiles:
+    """Read `csv_path` (and `truth_path`), write `<stem>.summary.csv` and
+    `<stem>.timeline.png` in `out_dir` (default: the CSV's folder)."""
+    from videocam.io.csvfile import read_csv
+    from videocam.errors import UsageError
+    csv_path = Path(csv_path)
+    stem = stem_of(csv_path)
+    table = read_csv(csv_path)
+    truth = read_csv(truth_path) if truth_path is not None else None
+    rep = analyse(table, truth=truth, max_gap=max_gap, stem=stem, source=str(csv_path),
+                  truth_source=str(truth_path))
+    out = Path(out_dir) if out_dir is not None else csv_path.parent
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out is a file, not a folder: {out}")
+    out.mkdir(parents=True, exist_ok=True)
+    summary = write_summary_csv(rep, out / f"{stem}.summary.csv")
+    png = plot_timeline(rep, out / f"{stem}.timeline.png")
+    return ReportFiles(report=rep, summary_csv=summary, timeline_png=png)

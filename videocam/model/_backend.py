@@ -1,0 +1,102 @@
+"""Import Keras (and TensorFlow, its default backend) quietly.
+
+TensorFlow prints oneDNN notices and absl warnings from C++ before Python
+logging exists, so log levels must be set *before* the import, and the few
+lines absl writes before it is initialised are swallowed by pointing fd 2 at
+/dev/null for the duration of the import only (Python exceptions still
+propagate normally).
+
+TensorFlow is the backend videocam is built and tested on. Inference also
+runs on Keras' JAX backend (`KERAS_BACKEND=jax`), for machines where a GPU
+build of JAX is at hand and TensorFlow's is not; training needs TensorFlow.
+"""
+from __future__ import annotations
+
+from videocam.errors import BackendError
+
+import importlib.util
+import logging
+import os
+import warnings
+
+
+BACKENDS = ("tensorflow", "jax")
+_tf = None
+_keras = None
+
+
+
+def _quiet_env() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_CPP_MIN_VLOG_LEVEL", "3")
+    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def backend() -> str:
+    """The Keras backend this process uses: $KERAS_BACKEND, else tensorflow."""
+    _quiet_env()
+    name = os.environ["KERAS_BACKEND"]
+    if name not in BACKENDS:
+        raise BackendError(f"KERAS_BACKEND={name} is not supported; use one of {', '.join(BACKENDS)}")
+    return name
+
+
+def tf():
+    """Return the tensorflow module, importing it silently the first time."""
+    if backend() != "tensorflow":
+        raise BackendError(f"this needs TensorFlow: set KERAS_BACKEND=tensorflow (it is {backend()})")
+    if _tf is None:
+        _import_quietly()
+    return _tf
+
+
+def _import_quietly() -> None:
+    global _tf, _keras
+    saved = None
+    try:
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except OSError:  # no real fd 2 (embedded interpreters): import loudly
+        saved = None
+    tf_mod = None
+    try:
+        # Under another backend Keras still imports TensorFlow, when installed, the first
+        # time it (de)serialises a model, where nothing would silence its C++ start-up lines.
+        if backend() == "tensorflow":
+            import tensorflow as tf_mod  # noqa: WPS433
+        elif importlib.util.find_spec("tensorflow") is not None:
+            try:
+                import tensorflow as tf_mod  # noqa: WPS433
+            except ImportError:
+                tf_mod = None
+        import keras as keras_mod  # noqa: WPS433
+    except ImportError as e:
+        if backend() == "tensorflow":
+            raise
+        raise BackendError(f"KERAS_BACKEND={backend()} but it cannot be imported ({e}); "
+                           f"install it, e.g. pip install {backend()}") from None
+    finally:
+        if saved is not None:
+            os.dup2(saved, 2)
+            os.close(saved)
+    logging.getLogger("absl").setLevel(logging.ERROR)
+    if tf_mod is not None:
+        tf_mod.get_logger().setLevel(logging.ERROR)
+        try:
+            tf_mod.autograph.set_verbosity(0)
+        except Exception:  # pragma: no cover - older TF
+            pass
+        warnings.filterwarnings("ignore", module="tensorflow")
+    warnings.filterwarnings("ignore", module="keras")
+    _tf, _keras = tf_mod, keras_mod
+
+
+def keras():
+    """Return the keras module (Keras 3), importing its backend quietly first."""
+    if _keras is None:
+        _import_quietly()
+    return _keras

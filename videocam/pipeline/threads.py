@@ -1,0 +1,155 @@
+"""Background threads with bounded queues: `AsyncSink` (a consumer thread),
+`ThreadedWriter` (a frame writer on a thread of its own) and `drain`."""
+from __future__ import annotations
+
+
+import logging
+import queue
+import threading
+from typing import Any, Callable
+
+import numpy as np
+
+from videocam.io.partfile import ClosesOnExit
+
+
+
+# Background writing
+# --------------------------------------------------------------------------- #
+
+log = logging.getLogger(__name__)
+
+_STOP = object()
+
+
+def drain(q: queue.Queue) -> None:
+    """Throw away whatever waits in `q` (a producer blocked on a full queue can then finish)."""
+    try:
+        while True:
+            q.get_nowait()
+    except queue.Empty:
+        pass
+
+
+class AsyncSink(ClosesOnExit):
+    """Run ``consume(item)`` on a background thread behind a bounded queue.
+
+    ``put(item)`` blocks while `maxsize` items wait (bounded memory) and
+    raises at once if the worker has failed. ``close()`` waits for every item
+    to be consumed, then runs `on_close` on the worker thread (e.g. the
+    writers' ``close``), joins it and re-raises the worker's exception in
+    the caller. ``abort()`` drops waiting items, runs `on_abort`, joins, and
+    never raises. As a context manager it closes, or aborts on an exception.
+    """
+
+    def __init__(
+        self,
+        consume: Callable[[Any], None],
+        maxsize: int = 8,
+        *,
+        on_close: Callable[[], None] | None = None,
+        on_abort: Callable[[], None] | None = None,
+        name: str = "videocam-sink",
+    ) -> None:
+        self._consume = consume
+        self._on_close = on_close
+        self._on_abort = on_abort
+        self._q: queue.Queue = queue.Queue(maxsize=max(1, int(maxsize)))
+        self._exc: BaseException | None = None
+        self._aborting = threading.Event()
+        self._finished = False
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    @property
+    def error(self) -> BaseException | None:
+        return self._exc
+
+    def _run(self) -> None:
+        while True:
+            item = self._q.get()
+            if item is _STOP:
+                break
+            if self._exc is not None or self._aborting.is_set():
+                continue  # keep draining so put() never blocks forever
+            try:
+                self._consume(item)
+            except BaseException as e:  # noqa: BLE001 - handed to the caller
+                self._exc = e
+        if self._exc is None and not self._aborting.is_set():
+            if self._on_close is not None:
+                try:
+                    self._on_close()
+                except BaseException as e:  # noqa: BLE001
+                    self._exc = e
+                    self._call_abort()
+        else:
+            self._call_abort()
+
+    def _call_abort(self) -> None:
+        if self._on_abort is not None:
+            try:
+                self._on_abort()
+            except Exception as e:  # noqa: BLE001
+                log.warning("abort failed: %s", e)
+
+    def put(self, item: Any) -> None:
+        if self._finished:
+            raise RuntimeError("AsyncSink.put after close/abort")
+        if self._exc is not None:
+            raise self._exc
+        while True:
+            try:
+                self._q.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                if not self._thread.is_alive():
+                    raise RuntimeError("AsyncSink worker died") from self._exc
+                if self._exc is not None:
+                    raise self._exc
+
+    def close(self) -> None:
+        if self._finished:
+            if self._exc is not None:
+                raise self._exc
+            return
+        self._finished = True
+        self._q.put(_STOP)
+        self._thread.join()
+        if self._exc is not None:
+            raise self._exc
+
+    def abort(self) -> None:
+        if self._finished and not self._thread.is_alive():
+            return
+        self._finished = True
+        self._aborting.set()
+        drain(self._q)
+        self._q.put(_STOP)
+        self._thread.join()
+
+
+class ThreadedWriter:
+    """A frame writer (`write(rgb, time_s)`, `close()`, `abort()`) run on a thread of its own.
+
+    Why: one thread that draws, encodes the MP4 and quantises the GIF in turn
+    caps the run at the sum of the three. On 2 cores that costs nothing (the
+    cores are busy anyway); on a many-core GPU machine that one thread was the
+    whole pipeline's ceiling. Frames reach the writer in the order written;
+    its errors come back from the next `write` or from `close`.
+    """
+
+    def __init__(self, writer, maxsize: int = 8, name: str = "videocam-writer") -> None:
+        self.writer = writer
+        self._sink = AsyncSink(lambda item: writer.write(*item), maxsize, on_close=writer.close,
+                               on_abort=writer.abort, name=name)
+
+    def write(self, rgb: np.ndarray, time_s: float | None = None) -> None:
+        self._sink.put((rgb, time_s))
+
+    def close(self) -> None:
+        self._sink.close()
+
+    def abort(self) -> None:
+        self._sink.abort()
+

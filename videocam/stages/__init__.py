@@ -1,0 +1,1 @@
+"""Stages: small callables on a batch of `FrameResult`s, chained in order (`chain`)."""

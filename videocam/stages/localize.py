@@ -1,0 +1,115 @@
+"""From a CAM to boxes: threshold, connected regions, regionprops.
+
+The paper's rule: normalise the map, keep pixels above 20% of its max, and
+box the largest connected region. `all` keeps one box per region instead.
+`union` boxes every region whose own peak reaches `UNION_PEAK` of the map's
+max together: a CAM lights the most discriminative parts (a face, a tie) as
+separate blobs, and on a close-up the largest blob alone is only the head.
+Maps are upsampled to a working size no larger than needed (the CAM is
+14x14; a 4K frame does not need a 4K mask), and boxes are scaled to frame
+pixels at the end.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+from scipy import ndimage
+from skimage.measure import regionprops
+
+from videocam.model.cam import normalize, upsample
+from videocam.types import Box
+
+MODES = ("largest", "all", "union")
+UNION_PEAK = 0.5  # a region joins the union when its peak is at least this fraction of the max
+WORK_SIDE = 224  # long side of the mask the regions are found on
+
+
+def threshold_mask(norm_cam: np.ndarray, threshold: float = 0.2) -> np.ndarray:
+    """Pixels at or above `threshold` of the normalised map."""
+    return np.asarray(norm_cam) >= threshold
+
+
+def mask_boxes(mask: np.ndarray, mode: str = "largest", min_area: int = 1,
+               values: np.ndarray | None = None, union_peak: float = UNION_PEAK
+               ) -> list[tuple[int, int, int, int, int]]:
+    """Boxes `(x0, y0, x1, y1, area)` of connected regions (8-connectivity), largest first.
+
+    `union` needs `values` (the normalised map): one box around every region
+    whose peak is at least `union_peak` of the overall peak.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown box mode {mode!r}; use one of {', '.join(MODES)}")
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    if count == 0:
+        return []
+    regions = [r for r in regionprops(labels) if r.area >= min_area]
+    regions.sort(key=lambda r: r.area, reverse=True)
+    if mode == "union" and regions:
+        if values is not None:
+            # per-region peak over each region's own bbox (ndimage.maximum sorts the whole map)
+            peaks = [float(values[r.slice][r.image].max()) for r in regions]
+            top = max(peaks)
+            regions = [r for r, p in zip(regions, peaks) if p >= union_peak * top]
+        y0 = min(r.bbox[0] for r in regions)
+        x0 = min(r.bbox[1] for r in regions)
+        y1 = max(r.bbox[2] for r in regions)
+        x1 = max(r.bbox[3] for r in regions)
+        return [(int(x0), int(y0), int(x1), int(y1), int(sum(r.area for r in regions)))]
+    if mode == "largest":
+        regions = regions[:1]
+    out = []
+    for r in regions:
+        y0, x0, y1, x1 = r.bbox  # skimage: max row/col are exclusive
+        out.append((int(x0), int(y0), int(x1), int(y1), int(r.area)))
+    return out
+
+
+def _work_size(width: int, height: int) -> tuple[int, int]:
+    scale = min(1.0, WORK_SIDE / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def cam_boxes(
+    cam: np.ndarray,
+    width: int,
+    height: int,
+    label: str = "",
+    score: float = 1.0,
+    threshold: float = 0.2,
+    norm: str = "max",
+    mode: str = "largest",
+    min_area_frac: float = 0.0,
+) -> list[Box]:
+    """Boxes (frame pixels, x1/y1 exclusive) for one raw CAM (h, w) of one class."""
+    ww, wh = _work_size(width, height)
+    norm_map = upsample(normalize(cam, norm), ww, wh)
+    min_area = max(1, int(min_area_frac * ww * wh))
+    sx, sy = width / ww, height / wh
+    boxes = []
+    for x0, y0, x1, y1, _area in mask_boxes(threshold_mask(norm_map, threshold), mode, min_area,
+                                            values=norm_map):
+        boxes.append(Box(
+            label=label, score=float(score),
+            x0=max(0, int(np.floor(x0 * sx))), y0=max(0, int(np.floor(y0 * sy))),
+            x1=min(width, int(np.ceil(x1 * sx))), y1=min(height, int(np.ceil(y1 * sy))),
+        ))
+    return boxes
+
+
+def iou(a: Box | tuple, b: Box | tuple) -> float:
+    """Intersection over union of two boxes (x1/y1 exclusive); 0 for empty boxes."""
+    ax0, ay0, ax1, ay1 = _coords(a)
+    bx0, by0, bx1, by1 = _coords(b)
+    iw = max(0, min(ax1, bx1) - max(ax0, bx0))
+    ih = max(0, min(ay1, by1) - max(ay0, by0))
+    inter = iw * ih
+    union = max(0, ax1 - ax0) * max(0, ay1 - ay0) + max(0, bx1 - bx0) * max(0, by1 - by0) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def _coords(b: Box | Iterable) -> tuple:
+    if isinstance(b, Box):
+        return b.x0, b.y0, b.x1, b.y1
+    x0, y0, x1, y1 = list(b)[:4]
+    return x0, y0, x1, y1

@@ -1,0 +1,183 @@
+"""Several people in one frame: which classes besides the top one to box.
+
+A softmax trained on one-person images spreads (or does not spread) its
+probability over the people in a two-person frame, so the probability alone is
+weak evidence; the CAM of a second person's class, though, has its own strong
+positive blob where that person is. The rule (`present_classes`) therefore
+looks at both:
+
+- `prob_ok`: `probs[c] >= rel_prob * probs[top]`
+- `peak_ok`: the positive peak of class c's CAM `>= rel_peak *` the top class's
+  peak (raw CAMs, or `peak="contrast"`: each map minus the mean map over all
+  classes, the part of the evidence the softmax actually sees, since softmax
+  ignores what all classes share)
+
+combined with `combine="or"` (either) or `"and"` (both), and always
+`probs[c] >= min_prob`. The `nobody` class is never added. A candidate whose
+CAM box is mostly the same region as a stronger class's box (IoU >
+`dedupe_iou`) is dropped: that is one person seen by two similar classes, not
+two people.
+
+`Multi` is the stage (after `Decide`, before `Localize`): it extends
+`notes["present"]`; the frame's `label` stays the strongest class.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from videocam.stages.localize import cam_boxes, iou
+from videocam.types import NOBODY, Box, FrameResult
+
+__all__ = ["class_peaks", "present_classes", "drop_duplicate_boxes", "Multi", "PEAKS", "COMBINE"]
+
+PEAKS = ("raw", "contrast")
+COMBINE = ("or", "and")
+
+# defaults (to be tuned on the debate benchmark)
+MIN_PROB = 0.01
+REL_PROB = 0.25
+REL_PEAK = 0.5
+DEDUPE_IOU = 0.5
+BOX_THRESHOLD = 0.2
+
+
+def class_peaks(cams: np.ndarray, peak: str = "raw") -> np.ndarray:
+    """The positive peak (max, floored at 0) of each class map, shape (C,)."""
+    cams = np.asarray(cams, dtype=np.float32)
+    if peak == "contrast":
+        cams = cams - cams.mean(axis=0, keepdims=True)
+    elif peak != "raw":
+        raise ValueError(f"unknown peak mode {peak!r}; use one of {', '.join(PEAKS)}")
+    c = cams.shape[0]
+    return np.maximum(cams.reshape(c, -1).max(axis=1), 0.0) if cams.size else np.zeros(c, np.float32)
+
+
+def present_classes(
+    probs: np.ndarray,
+    cams: np.ndarray,
+    classes: Sequence[str],
+    top: int | None = None,
+    min_prob: float = MIN_PROB,
+    rel_prob: float | None = REL_PROB,
+    rel_peak: float | None = REL_PEAK,
+    combine: str = "or",
+    peak: str = "raw",
+    dedupe_iou: float | None = DEDUPE_IOU,
+    box_threshold: float = BOX_THRESHOLD,
+    max_people: int | None = None,
+    size: tuple[int, int] | None = None,
+) -> list[int]:
+    """Class indices to box in one frame: `top` first, then the others, strongest first.
+
+    `probs` (C,), `cams` (C, h, w) raw maps; `top` defaults to the most probable
+    class. Returns `[]` when `top` is the nobody class. `rel_prob=None` or
+    `rel_peak=None` disables that test (with `combine="and"` a disabled test
+    passes, with `"or"` it fails). `size` (width, height) is only the
+    geometry the duplicate test boxes on (default: the CAM grid x 16; IoU
+    hardly depends on it).
+    """
+    if combine not in COMBINE:
+        raise ValueError(f"unknown combine {combine!r}; use one of {', '.join(COMBINE)}")
+    probs = np.asarray(probs, dtype=np.float32).reshape(-1)
+    cams = np.asarray(cams, dtype=np.float32)
+    n = len(classes)
+    if probs.size != n or cams.shape[0] != n:
+        raise ValueError(f"{n} classes but probs {probs.shape} and cams {cams.shape}")
+    if top is None:
+        top = int(np.argmax(probs))
+    if classes[top] == NOBODY:
+        return []
+    peaks = class_peaks(cams, peak) if rel_peak is not None else None
+    p_top = float(probs[top])
+    cands = []
+    for c in range(n):
+        if c == top or classes[c] == NOBODY or probs[c] < min_prob:
+            continue
+        tests = []
+        if rel_prob is not None:
+            tests.append(float(probs[c]) >= rel_prob * p_top)
+        if peaks is not None:
+            tests.append(peaks[top] > 0 and float(peaks[c]) >= rel_peak * float(peaks[top]))
+        ok = (all(tests) if combine == "and" else any(tests)) if tests else False
+        if ok:
+            cands.append(c)
+    # strongest first: by the evidence the rule used (peak when available, then prob)
+    if peaks is not None:
+        cands.sort(key=lambda c: (-float(peaks[c]), -float(probs[c])))
+    else:
+        cands.sort(key=lambda c: -float(probs[c]))
+    present = [top]
+    if cands and dedupe_iou is not None:
+        h, w = cams.shape[1], cams.shape[2]
+        width, height = size if size is not None else (w * 16, h * 16)
+
+        def box(c):
+            b = cam_boxes(cams[c], width, height, threshold=box_threshold, norm="max", mode="largest")
+            return b[0] if b else None
+
+        kept_boxes = [box(top)]
+        for c in cands:
+            b = box(c)
+            if b is None:  # no positive evidence to box: nobody to add
+                continue
+            if any(k is not None and iou(b, k) > dedupe_iou for k in kept_boxes):
+                continue
+            present.append(c)
+            kept_boxes.append(b)
+    else:
+        present += cands
+    if max_people is not None:
+        present = present[: max(1, int(max_people))]
+    return present
+
+
+def drop_duplicate_boxes(boxes: Sequence[Box], iou_max: float = DEDUPE_IOU) -> list[Box]:
+    """Drop a box that is mostly the same region (IoU > `iou_max`) as a
+    higher-scoring box of another label; keeps the input order otherwise."""
+    order = sorted(range(len(boxes)), key=lambda i: -float(boxes[i].score))
+    kept: list[int] = []
+    for i in order:
+        b = boxes[i]
+        if any(boxes[j].label != b.label and iou(b, boxes[j]) > iou_max for j in kept):
+            continue
+        kept.append(i)
+    return [boxes[i] for i in sorted(kept)]
+
+
+@dataclass
+class Multi:
+    """Stage: add every other person present to `notes["present"]` (see module doc)."""
+
+    min_prob: float = MIN_PROB
+    rel_prob: float | None = REL_PROB
+    rel_peak: float | None = REL_PEAK
+    combine: str = "or"
+    peak: str = "raw"
+    dedupe_iou: float | None = DEDUPE_IOU
+    box_threshold: float = BOX_THRESHOLD
+    max_people: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.combine not in COMBINE:
+            raise ValueError(f"unknown combine {self.combine!r}; use one of {', '.join(COMBINE)}")
+        if self.peak not in PEAKS:
+            raise ValueError(f"unknown peak mode {self.peak!r}; use one of {', '.join(PEAKS)}")
+
+    def __call__(self, results: list[FrameResult]) -> list[FrameResult]:
+        for r in results:
+            if not r.label or r.label == NOBODY:
+                continue
+            top = r.classes.index(r.label) if r.label in r.classes else int(np.argmax(r.probs))
+            found = present_classes(
+                r.probs, r.cams, r.classes, top=top, min_prob=self.min_prob, rel_prob=self.rel_prob,
+                rel_peak=self.rel_peak, combine=self.combine, peak=self.peak, dedupe_iou=self.dedupe_iou,
+                box_threshold=self.box_threshold, max_people=self.max_people,
+                size=(r.frame.width, r.frame.height),
+            )
+            present = list(r.notes.get("present") or [top])
+            present += [c for c in found if c not in present]
+            r.notes["present"] = present
+        return results
