@@ -1,10 +1,10 @@
 """`videocam live [--source SRC] ...`: the model on a webcam, stream or file, live
-(registered by cli._register_more)."""
+(registered by videocam.cli.main)."""
 from __future__ import annotations
 
 import argparse
 
-from videocam.cli.options import int_at_least, unit_interval
+from videocam.cli.options import add_stage_options, int_at_least
 
 
 def cmd_live(a) -> int:
@@ -13,7 +13,8 @@ def cmd_live(a) -> int:
     summary = run_live(
         a.source, model=a.model, record=a.record, csv=a.csv,
         display=False if a.no_display else None, max_frames=a.max_frames,
-        threshold=a.threshold, nobody=a.nobody, multi=a.multi, smooth=a.smooth, scale=a.scale, batch=a.batch,
+        threshold=a.threshold, boxes=a.boxes, norm=a.norm, aspect=a.aspect, nobody=a.nobody,
+        multi=a.multi, smooth=a.smooth, scale=a.scale, batch=a.batch,
     )
     print(summary.describe(), flush=True)
     return summary.exit_code
@@ -37,7 +38,6 @@ def register(subparsers) -> None:
     p.add_argument("--source", default="0", metavar="SRC",
                    help="camera index (0, 1, ...), /dev/videoN, a stream URL (rtsp://, http://) or a "
                         "video file, played at its own frame rate like a camera (default: 0)")
-    p.add_argument("--model", default=None, help="model .keras file (default: the bundled model)")
     p.add_argument("--record", default=None, metavar="OUT.mp4",
                    help="also write the annotated video (H.264 MP4, capture timestamps)")
     p.add_argument("--csv", default=None, metavar="OUT.csv",
@@ -46,18 +46,6 @@ def register(subparsers) -> None:
     p.add_argument("--no-display", action="store_true", help="no window: run headless")
     p.add_argument("--max-frames", type=int_at_least("--max-frames", 1), default=None, metavar="N",
                    help="stop after N processed frames")
-    p.add_argument("--multi", action="store_true", help="find every person in a frame, each with a box")
-    p.add_argument("--smooth", type=int_at_least("--smooth", 0), default=None, metavar="K",
-                   help="temporal smoothing over about K frames, reset at shot cuts (0 = off)")
-    p.add_argument("--scale", choices=("fixed", "adaptive"), default="fixed",
-                   help="adaptive: box each person from a second pass at the input size that suits "
-                   "them (better boxes, about half the frame rate)")
-    p.add_argument("--threshold", type=unit_interval("--threshold"), default=0.2, metavar="T",
-                   help="box threshold as a fraction of the CAM max (default 0.2)")
-    p.add_argument("--nobody", type=unit_interval("--nobody"), default=None, metavar="P",
-                   help="call a frame 'nobody' when the top probability is below P "
-                        "(default: the model's nobody class, or a measured default)")
-    p.add_argument("--batch", type=int_at_least("--batch", 1), default=1, metavar="B",
-                   help="frames per forward pass (default 1: lowest latency; more can raise "
-                        "throughput on a slow machine at the cost of latency)")
+    add_stage_options(p, 1, "frames per forward pass (default 1: lowest latency; more can raise "
+                      "throughput on a slow machine at the cost of latency)")
     p.set_defaults(func=cmd_live)

@@ -1,4 +1,4 @@
-"""`videocam score PRED.csv TRUTH.csv [--json PATH]` (registered by cli._register_more)."""
+"""`videocam score PRED.csv TRUTH.csv [--json PATH]` (registered by videocam.cli.main)."""
 from __future__ import annotations
 
 

@@ -1,4 +1,4 @@
-"""`videocam cam IMAGE...`: the four-row CAM figure; `videocam shortcut`: the logo-shortcut study."""
+"""`videocam cam IMAGE...`: the four-row CAM figure (image, map, overlay, box)."""
 from __future__ import annotations
 
 
@@ -16,17 +16,8 @@ def cmd_cam(a) -> int:
     return 0
 
 
-def cmd_shortcut(a) -> int:
-    from videocam.studies.shortcut import format_report, shortcut_study
-    r = shortcut_study(a.model, a.out, seed=a.seed, n=a.n, show=a.show)
-    print(format_report(r))
-    for key in ("grid", "results", "json"):
-        print(f"wrote {r['files'][key]}")
-    return 0
-
-
 def register(subparsers) -> None:
-    from videocam.cli.options import int_at_least, unit_interval
+    from videocam.cli.options import unit_interval
     from videocam.studies.figure import DEFAULT_OUT, MAX_COLUMNS
     c = subparsers.add_parser(
         "cam", help="the CAM figure for images: image, map, overlay, box (one column per image)",
@@ -43,19 +34,3 @@ def register(subparsers) -> None:
     c.add_argument("--threshold", type=unit_interval("--threshold"), default=0.2,
                    help="box threshold as a fraction of the map's max (default 0.2, the paper's)")
     c.set_defaults(func=cmd_cam)
-
-    s = subparsers.add_parser(
-        "shortcut", help="does the model call moon's party logo 'moon'? (the shortcut study)",
-        description="Make the logo probe set (synth.make_shortcut_set: moon's party logo with nobody, or beside "
-        "a person other than moon) and a logo-free twin of every probe (the same image without the logo), run "
-        "the model on both and report (a) how often it predicts moon with vs without the logo and how many "
-        "predictions the logo alone flips to moon; (b) how often the CAM's strongest point (argmax of the "
-        "upsampled map), for the predicted class and for moon, lies inside the logo box, against the same box "
-        "on the twins and chance. Writes DIR/shortcut/ (probes), DIR/shortcut_nologo/ (twins), "
-        "DIR/shortcut_results.csv, DIR/shortcut.json and DIR/shortcut_grid.png.")
-    s.add_argument("--model", default=None, help="model .keras file (default: the bundled model)")
-    s.add_argument("--out", default="outputs/shortcut", metavar="DIR", help="output folder (default: outputs/shortcut)")
-    s.add_argument("--n", type=int_at_least("--n", 1), default=40, help="probe images (default 40; half with nobody)")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--show", type=int_at_least("--show", 1), default=8, help="probes in the figure (default 8)")
-    s.set_defaults(func=cmd_shortcut)

@@ -1,0 +1,33 @@
+"""`videocam samples --out DIR`: the synthetic debate benchmark."""
+from __future__ import annotations
+
+from videocam.cli.options import positive_int
+
+
+def cmd_samples(a) -> int:
+    from videocam.synth.video import make_samples
+    counts = {}
+    if a.n_train is not None:
+        counts["n_train"] = a.n_train
+    if a.n_val is not None:
+        counts["n_val"] = a.n_val
+    if a.n_test is not None:
+        counts["n_test"] = a.n_test
+    if a.duration is not None:
+        counts["duration_s"] = a.duration
+    make_samples(a.out, seed=a.seed, progress=True, **counts)
+    print(f"wrote the benchmark to {a.out}")
+    return 0
+
+
+def register(subparsers) -> None:
+    s = subparsers.add_parser("samples", help="generate the synthetic debate benchmark",
+                       description="Write labelled train/val/test images, test_boxes.csv, debate.mp4 "
+                       "and debate.truth.csv, deterministic per --seed.")
+    s.add_argument("--out", required=True)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--n-train", type=positive_int("--n-train"), default=None, help="train images per class")
+    s.add_argument("--n-val", type=positive_int("--n-val"), default=None, help="val images per class")
+    s.add_argument("--n-test", type=positive_int("--n-test"), default=None, help="test images per class")
+    s.add_argument("--duration", type=float, default=None, help="video length in seconds")
+    s.set_defaults(func=cmd_samples)
