@@ -2,7 +2,7 @@
 import numpy as np
 
 from videocam.eval.ablation import Config, ablate, default_configs, forward_video, format_table, replay
-from videocam.stages.chain import Decide
+from videocam.stages.decide import Decide
 from videocam.types import NOBODY, Frame, FrameResult
 
 

@@ -67,7 +67,7 @@ def test_threaded_writers_give_the_same_files(tiny_model, debate_clip, tmp_path,
     uninitialised memory (MALLOC_PERTURB_ changes it), so two encodes of identical frames may differ."""
     import zlib
 
-    import videocam.pipeline.process as pipeline
+    import videocam.pipeline.outputs as pipeline
     import videocam.io.writers as video
     mp4, _truth, n = debate_clip
     seen = {}

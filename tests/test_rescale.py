@@ -68,7 +68,7 @@ def _results(tiny_model, n=3, label_of=lambda k: "ahn"):
 
 def test_rescale_stage_gives_localize_maps_from_a_pass_at_the_chosen_side(tiny_model):
     from videocam.stages.rescale import Rescale
-    from videocam.stages.chain import Localize
+    from videocam.stages.localize import Localize
     results = _results(tiny_model, label_of=lambda k: "nobody" if k == 1 else "hong")
     Rescale(tiny_model)(results)
     assert "box_cams" not in results[1].notes  # nobody: nothing to box, no extra pass
@@ -99,9 +99,9 @@ def test_adaptive_scale_is_a_stage_before_localize_and_refused_for_fc_heads(tiny
     from videocam.errors import UsageError
     from videocam.model.nets import build_model
     from videocam.model.cam_model import load_model, save_model
-    from videocam.pipeline.process import build_stages, check_stage_options
+    from videocam.stages.chain import build_stages, check_stage_options
     from videocam.stages.rescale import Rescale
-    from videocam.stages.chain import Localize
+    from videocam.stages.localize import Localize
     stages = build_stages(tiny_model, scale="adaptive")
     assert isinstance(stages[-2], Rescale) and isinstance(stages[-1], Localize)
     assert not any(isinstance(s, Rescale) for s in build_stages(tiny_model))

@@ -21,9 +21,11 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
+
+from videocam.types import Frame, FrameResult
 
 # A forward pass slower than this per frame makes the run model-bound: decoding, drawing
 # and encoding a 640x360 frame take about 3-5 ms of one core on the 2-core reference machine.
@@ -98,3 +100,55 @@ def _overlapped(forward, it: Iterator, in_flight: int, stop: threading.Event | N
         finally:
             for _, fut in pending:  # stopped, or a consumer that quit early: drop what has not started
                 fut.cancel()
+
+
+# ------------------------------------------------------------------ results
+# The one place a batch of frames becomes results: run, live, ablate and bench all go through here.
+
+def batches(frames: Iterable[Frame], size: int, prepare: Callable, stop: threading.Event | None = None) -> Iterator:
+    """Group frames into `(frames, model_input)` batches; stops early once `stop` is set."""
+    buf: list[Frame] = []
+    for f in frames:
+        if _stopped(stop):
+            break
+        buf.append(f)
+        if len(buf) == size:
+            yield buf, prepare(buf)
+            buf = []
+    if buf:
+        yield buf, prepare(buf)
+
+
+def model_input(cm, frames: Sequence[Frame], size: tuple[int, int]) -> np.ndarray:
+    """The model's batch for `frames` at input `size` (height, width)."""
+    return cm.prepare([f.model_input(size) for f in frames], size)
+
+
+def analyse(frames: Sequence[Frame], probs: np.ndarray, cams: np.ndarray, classes: Sequence[str],
+            stages: Iterable = ()) -> list[FrameResult]:
+    """One batch's forward-pass outputs (probs B x C, cams B x C x h x w) through the stage chain."""
+    from videocam.stages.chain import run_stages
+    classes = tuple(classes)
+    results = [FrameResult(frame=f, classes=classes, probs=probs[i], cams=cams[i]) for i, f in enumerate(frames)]
+    return run_stages(stages, results)
+
+
+def analyse_batch(cm, frames: Sequence[Frame], size: tuple[int, int], stages: Iterable = ()) -> list[FrameResult]:
+    """Prepare, one forward pass, the stages: a batch of frames in, results out."""
+    probs, cams = cm.probs_and_cams(model_input(cm, frames, size))
+    return analyse(frames, probs, cams, cm.classes, stages)
+
+
+def analyse_stream(cm, frames: Iterable[Frame], size: tuple[int, int], batch: int, stages: Iterable = (),
+                   stop: threading.Event | None = None, prefetch: bool = True) -> Iterator[list[FrameResult]]:
+    """Results batch by batch for a stream of frames: batches are made (decoded, resized) on a
+    reader thread ahead of the model, and `forward_stream` chooses how many passes to overlap."""
+    from videocam.pipeline.threads import Prefetch
+    made = batches(frames, batch, lambda fs: model_input(cm, fs, size), stop)
+    source = Prefetch(made) if prefetch else None
+    try:
+        for fs, probs, cams in forward_stream(cm.probs_and_cams, source if source is not None else made, stop=stop):
+            yield analyse(fs, probs, cams, cm.classes, stages)
+    finally:
+        if source is not None:
+            source.close()

@@ -10,32 +10,20 @@ them are bounded, so memory does not grow with the video's length.
 from __future__ import annotations
 
 import os
-import queue
-import signal
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable
 
 import numpy as np
 
-from videocam.errors import UsageError
-from videocam.pipeline.forward import forward_stream
-from videocam.stages.chain import Decide, Localize, Stage, run_stages
-from videocam.types import NOBODY, Frame, FrameResult
+from videocam.errors import UsageError, VideoError
+from videocam.stages.chain import build_stages, check_stage_options
+from videocam.types import FrameResult
 
 DEFAULT_BATCH = 16
-DEFAULT_SMOOTH = 5
-# For models trained without a nobody class. Measured as a proxy on the tuning video
-# (data seed 2) with the bundled model's softmax renormalised over the five people:
-# threshold 0.4 gives nobody P 1.00 / R 0.86, 0.5 gives P 0.84 / R 1.00.
-DEFAULT_NOBODY_BELOW = 0.45
-# MP4 and GIF encode on threads of their own (measured, 2 cores: +8% with --gif, even without)
-THREADED_WRITERS = True
 GIF_MAX_FRAMES = 600       # long videos get a lower GIF frame rate, so the file stays small
-_END = object()
 
 
 EXIT_ON_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
@@ -80,50 +68,6 @@ class RunSummary(RateAndExit):
         return "\n".join(lines)
 
 
-def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str = "max",
-                 nobody: float | None = None, multi: bool = False, smooth: int | None = None,
-                 scale: str = "fixed") -> list[Stage]:
-    """The stage chain for a model: [Smooth] -> Decide -> [Multi] -> [Rescale] -> Localize."""
-    stages: list[Stage] = []
-    k = DEFAULT_SMOOTH if smooth is None else int(smooth)
-    if k > 1:
-        from videocam.stages.smooth import Smooth
-        stages.append(Smooth(k))
-    if nobody is None and NOBODY not in model.classes:
-        nobody = DEFAULT_NOBODY_BELOW
-    stages.append(Decide(nobody_below=nobody))
-    if multi:
-        from videocam.stages.multi import Multi
-        stages.append(Multi())
-    if scale == "adaptive":
-        from videocam.stages.rescale import Rescale
-        stages.append(Rescale(model))  # refuses FC-head models
-    stages.append(Localize(threshold=threshold, norm=norm, mode=boxes))
-    return stages
-
-
-def check_stage_options(threshold=0.2, nobody=None, smooth=None, boxes="union", norm="max",
-                        batch=None, scale="fixed") -> None:
-    """Usage errors for the options `run` and `live` share, before anything is opened."""
-    from videocam.model.cam import NORMS
-    from videocam.stages.localize import MODES
-    if not 0.0 < float(threshold) < 1.0:
-        raise UsageError(f"--threshold must be between 0 and 1 (exclusive), got {threshold}")
-    if batch is not None and int(batch) < 1:
-        raise UsageError(f"--batch must be at least 1, got {batch}")
-    if nobody is not None and not 0.0 < float(nobody) < 1.0:
-        raise UsageError(f"--nobody must be between 0 and 1 (exclusive), got {nobody}")
-    if smooth is not None and int(smooth) < 0:
-        raise UsageError(f"--smooth must be >= 0, got {smooth}")
-    if boxes not in MODES:
-        raise UsageError(f"--boxes must be one of {', '.join(MODES)}, got {boxes!r}")
-    if norm not in NORMS:
-        raise UsageError(f"--norm must be one of {', '.join(NORMS)}, got {norm!r}")
-    from videocam.stages.rescale import SCALES
-    if scale not in SCALES:
-        raise UsageError(f"--scale must be fixed or adaptive, got {scale!r}")
-
-
 def output_paths(input_path: Path, out_dir: Path, mp4: bool, csv: bool, gif: bool) -> dict[str, Path]:
     stem = input_path.stem
     paths = {}
@@ -145,162 +89,6 @@ def _check_out_dir(out_dir: Path) -> None:
         raise UsageError(f"cannot create --out folder {out_dir}: {e.strerror or e}") from None
     if not os.access(out_dir, os.W_OK | os.X_OK):
         raise UsageError(f"--out folder is not writable: {out_dir}")
-
-
-class _StopFlag:
-    """Set by SIGINT/SIGTERM: stop reading, finish what is in flight."""
-
-    def __init__(self):
-        self.event = threading.Event()
-        self.signal_name: str | None = None
-        self._old = {}
-
-    def install(self):
-        if threading.current_thread() is not threading.main_thread():
-            return self
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                self._old[sig] = signal.signal(sig, self._handle)
-            except (ValueError, OSError):  # pragma: no cover
-                pass
-        return self
-
-    def _handle(self, signum, _frame):
-        if self.event.is_set():  # second signal: give up at once
-            raise KeyboardInterrupt
-        self.signal_name = signal.Signals(signum).name
-        self.event.set()
-
-    def restore(self):
-        for sig, old in self._old.items():
-            try:
-                signal.signal(sig, old)
-            except (ValueError, OSError):  # pragma: no cover
-                pass
-
-
-def _batches(frames: Iterable[Frame], size: int, prepare: Callable, stop: threading.Event) -> Iterator:
-    """Group frames into (frames, model_input) batches; stops early when `stop` is set."""
-    buf: list[Frame] = []
-    for f in frames:
-        if stop.is_set():
-            break
-        buf.append(f)
-        if len(buf) == size:
-            yield buf, prepare(buf)
-            buf = []
-    if buf:
-        yield buf, prepare(buf)
-
-
-class _Prefetch:
-    """Run an iterator on a thread, a bounded number of items ahead."""
-
-    def __init__(self, it: Iterator, depth: int = 2):
-        self._q: queue.Queue = queue.Queue(maxsize=depth)
-        self._exc: BaseException | None = None
-        self._stop = threading.Event()
-        self._t = threading.Thread(target=self._run, args=(it,), daemon=True, name="videocam-reader")
-        self._t.start()
-
-    def _run(self, it):
-        try:
-            for item in it:
-                while not self._stop.is_set():
-                    try:
-                        self._q.put(item, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if self._stop.is_set():
-                    break
-        except BaseException as e:  # noqa: BLE001 - re-raised in the consumer
-            self._exc = e
-        finally:
-            while True:
-                try:
-                    self._q.put(_END, timeout=0.2)
-                    break
-                except queue.Full:
-                    if self._stop.is_set():
-                        break
-
-    def __iter__(self):
-        while True:
-            item = self._q.get()
-            if item is _END:
-                if self._exc is not None:
-                    raise self._exc
-                return
-            yield item
-
-    def close(self):
-        from videocam.pipeline.threads import drain
-        self._stop.set()
-        drain(self._q)
-        self._t.join(timeout=5)
-
-
-class Writers:
-    """Everything that consumes a finished result, run on the writer thread.
-
-    With THREADED_WRITERS (the default) this thread only draws and writes the
-    CSV; the MP4 and the GIF each encode on a thread of their own (see
-    `video.ThreadedWriter`).
-    """
-
-    def __init__(self, paths: dict[str, Path], classes, fps: float, width: int, height: int,
-                 gif_fps: float, annotate: bool = True, extra: Callable | None = None):
-        from videocam.io.csvfile import CsvWriter
-        from videocam.io.render import Renderer
-        from videocam.io.writers import GifWriter, Mp4Writer, encoder_threads
-        from videocam.pipeline.threads import ThreadedWriter
-
-        wrap = ThreadedWriter if THREADED_WRITERS else (lambda w, name="": w)
-        self.renderer = Renderer()
-        self.open = []
-        self.mp4 = self.gif = self.csv = None
-        try:
-            if "mp4" in paths:
-                self.mp4 = wrap(Mp4Writer(paths["mp4"], fps, width, height, threads=encoder_threads()),
-                                name="videocam-mp4")
-                self.open.append(self.mp4)
-            if "gif" in paths:
-                self.gif = wrap(GifWriter(paths["gif"], fps, max_fps=gif_fps), name="videocam-gif")
-                self.open.append(self.gif)
-            if "csv" in paths:
-                self.csv = CsvWriter(paths["csv"], classes)
-                self.open.append(self.csv)
-        except BaseException:
-            self.abort()
-            raise
-        self.extra = extra
-        self.count = 0
-
-    def consume(self, results: list[FrameResult]) -> None:
-        for r in results:
-            if self.mp4 is not None or self.gif is not None or self.extra is not None:
-                img = self.renderer.annotate(r.frame.rgb, r)
-                if self.mp4 is not None:
-                    self.mp4.write(img, r.frame.time_s)
-                if self.gif is not None:
-                    self.gif.write(img, r.frame.time_s)
-                if self.extra is not None:
-                    self.extra(r, img)
-            if self.csv is not None:
-                self.csv.write(r)
-            self.count += 1
-
-    def close(self) -> None:
-        for w in self.open:
-            w.close()
-
-    def abort(self) -> None:
-        for w in self.open:
-            try:
-                w.abort()
-            except Exception:  # noqa: BLE001
-                pass
 
 
 def process_video(
@@ -401,43 +189,39 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
          handle_signals) -> RunSummary:
     from tqdm import tqdm
 
-    from videocam.pipeline.threads import AsyncSink
+    from videocam.pipeline.forward import analyse_stream
+    from videocam.pipeline.outputs import Outputs
+    from videocam.pipeline.threads import AsyncSink, StopFlag
 
     summary = RunSummary(input=input_path, model_classes=cm.classes)
     if cm.gradcam:
         summary.notes.append(f"the model has no GAP head: using Grad-CAM on layer {cm.cam_layer_name}")
     size = cm.input_size_for(reader.width, reader.height, aspect)
-    stop = _StopFlag()
+    stop = StopFlag()
     if handle_signals:
         stop.install()
-    writers = Writers(paths, cm.classes, reader.fps, reader.width, reader.height, gif_fps,
-                       extra=on_result)
-    sink = AsyncSink(writers.consume, maxsize=4, on_close=writers.close, on_abort=writers.abort)
+    outputs = Outputs(paths, cm.classes, reader.fps, reader.width, reader.height, gif_fps, extra=on_result)
+    sink = AsyncSink(outputs.consume, maxsize=4, on_close=outputs.close, on_abort=outputs.abort)
     total = reader.frame_count_hint or None
     bar = tqdm(total=total, unit="frame", desc=input_path.name, disable=not progress, dynamic_ncols=True,
                file=sys.stderr)
     reader.model_size = size  # the reader scales a model-sized copy with FFmpeg, beside the full frame
-    prefetch = _Prefetch(_batches(reader, batch_size,
-                                  lambda fs: cm.prepare([f.model_input(size) for f in fs], size), stop.event))
     t0 = time.perf_counter()
-    classes = tuple(cm.classes)
     ok = False
+    stream = analyse_stream(cm, reader, size, batch_size, stages, stop=stop.event)
     try:
-        for frames, probs, cams in forward_stream(cm.probs_and_cams, prefetch, stop=stop.event):
-            results = [FrameResult(frame=f, classes=classes, probs=probs[i], cams=cams[i])
-                       for i, f in enumerate(frames)]
-            sink.put(run_stages(stages, results))
-            summary.frames += len(frames)
-            if bar.total is not None and bar.n + len(frames) > bar.total:
+        for results in stream:
+            sink.put(results)
+            summary.frames += len(results)
+            if bar.total is not None and bar.n + len(results) > bar.total:
                 bar.total = None  # the header's frame count was wrong: count on without a total
-            bar.update(len(frames))
+            bar.update(len(results))
         if summary.frames == 0 and not stop.event.is_set():
-            from videocam.errors import VideoError
             where = " between --start and --end" if reader.start_s or reader.end_s is not None else ""
             raise VideoError(f"{input_path}: no frames to process{where}")
         ok = True
     finally:
-        prefetch.close()
+        stream.close()  # stops the reader thread
         bar.close()
         if ok:
             sink.close()

@@ -26,7 +26,7 @@ import numpy as np
 
 from videocam.errors import UsageError
 from videocam.stages.localize import cam_boxes
-from videocam.stages.chain import boxed_classes
+from videocam.stages.decide import boxed_classes
 from videocam.types import FrameResult
 
 PROBE_SIDE = 160  # the size estimate is most faithful here (corr 0.84 with the true height, log-log)

@@ -92,10 +92,9 @@ def best_model_fps(cm, frames, batch: int, one_at_a_time: float | None = None) -
 
 def stage_breakdown(cm, video, frames, batch: int) -> dict:
     """ms per frame for each stage, run one after another on the same frames."""
-    from videocam.pipeline.process import build_stages
+    from videocam.pipeline.forward import analyse
+    from videocam.stages.chain import build_stages
     from videocam.io.render import Renderer
-    from videocam.stages.chain import run_stages
-    from videocam.types import FrameResult
     from videocam.io.writers import Mp4Writer, encoder_threads
     from videocam.io.reader import VideoReader
 
@@ -141,9 +140,7 @@ def stage_breakdown(cm, video, frames, batch: int) -> dict:
     results = []
     for k, (probs, cams) in enumerate(fw):
         batch_frames = frames[k * batch:(k + 1) * batch]
-        rs = [FrameResult(frame=f, classes=classes, probs=probs[i], cams=cams[i])
-              for i, f in enumerate(batch_frames)]
-        results += run_stages(stages, rs)
+        results += analyse(batch_frames, probs, cams, classes, stages)
     out["cam+boxes"] = cam_only + (time.perf_counter() - t0) / n
     ren = Renderer()
     t0 = time.perf_counter()
