@@ -14,9 +14,9 @@ import statistics
 import tempfile
 from pathlib import Path
 
+import videocam.io.writers as video
 import videocam.pipeline.outputs as outputs
 import videocam.pipeline.process as pipeline
-import videocam.io.writers as video
 from videocam.model.cam_model import load_model
 from videocam.synth.video import make_video
 

@@ -5,12 +5,11 @@ import av
 import imageio.v3 as iio
 import numpy as np
 import pytest
-
-from videocam.io.csvfile import read_csv
-from videocam.errors import UsageError
-from videocam.pipeline.process import process_video
-
 from videos import make_video
+
+from videocam.errors import UsageError
+from videocam.io.csvfile import read_csv
+from videocam.pipeline.process import process_video
 
 
 def _decoded_frames(path):
@@ -67,8 +66,8 @@ def test_threaded_writers_give_the_same_files(tiny_model, debate_clip, tmp_path,
     uninitialised memory (MALLOC_PERTURB_ changes it), so two encodes of identical frames may differ."""
     import zlib
 
-    import videocam.pipeline.outputs as pipeline
     import videocam.io.writers as video
+    import videocam.pipeline.outputs as pipeline
     mp4, _truth, n = debate_clip
     seen = {}
 

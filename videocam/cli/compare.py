@@ -18,8 +18,8 @@ def _input_size(text: str) -> tuple[int, int]:
 
 
 def _heads(text: str) -> list[str]:
-    from videocam.studies.compare_heads import parse_heads
     from videocam.errors import UsageError
+    from videocam.studies.compare_heads import parse_heads
     try:
         return parse_heads(text)
     except UsageError as e:

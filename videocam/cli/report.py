@@ -2,7 +2,6 @@
 person from a per-frame CSV, a summary CSV and a timeline PNG."""
 from __future__ import annotations
 
-
 from videocam.cli.options import int_at_least
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from videocam.io.csvfile import CsvRow, CsvTable, read_csv
 from videocam.eval.score import score_tables
+from videocam.io.csvfile import CsvRow, CsvTable, read_csv
 from videocam.stages.chain import run_stages
 from videocam.types import NOBODY, FrameResult
 

@@ -483,8 +483,8 @@ class ReportFiles:
 def make_report(csv_path, out_dir=None, truth_path=None, max_gap: int = DEFAULT_MAX_GAP) -> ReportFiles:
     """Read `csv_path` (and `truth_path`), write `<stem>.summary.csv` and
     `<stem>.timeline.png` in `out_dir` (default: the CSV's folder)."""
-    from videocam.io.csvfile import read_csv
     from videocam.errors import UsageError
+    from videocam.io.csvfile import read_csv
     csv_path = Path(csv_path)
     stem = stem_of(csv_path)
     table = read_csv(csv_path)

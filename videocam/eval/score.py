@@ -174,8 +174,8 @@ def score_files(pred_csv, truth_csv, iou_thresholds: Sequence[float] = (0.5, 0.3
     Raises `CsvFormatError` for a missing or malformed file and `UsageError`
     when the two files share no frame numbers.
     """
-    from videocam.io.csvfile import read_csv
     from videocam.errors import UsageError
+    from videocam.io.csvfile import read_csv
 
     pred, truth = read_csv(pred_csv), read_csv(truth_csv)
     d = score_tables(pred, truth, iou_thresholds)

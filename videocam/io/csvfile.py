@@ -10,8 +10,6 @@ Header: ``frame,time_s,label,score,p_<class1>,...,p_<classN>,boxes``
 """
 from __future__ import annotations
 
-from videocam.errors import CsvFormatError
-
 import csv
 import json
 import math
@@ -22,6 +20,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from videocam.errors import CsvFormatError
 from videocam.io.partfile import ClosesOnExit, part_path
 from videocam.types import Box, FrameResult
 

@@ -2,7 +2,6 @@
 their presentation time (never index/fps); corrupt packets are skipped and counted."""
 from __future__ import annotations
 
-
 import logging
 import math
 import os
@@ -15,8 +14,6 @@ from av.video.reformatter import VideoReformatter
 
 from videocam.errors import VideoError, first_line
 from videocam.types import Frame
-
-
 
 log = logging.getLogger(__name__)
 

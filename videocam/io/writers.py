@@ -3,7 +3,6 @@
 so a file with the final name is always complete; `abort()` deletes the part."""
 from __future__ import annotations
 
-
 import logging
 import math
 import os
@@ -15,8 +14,6 @@ from av.video.reformatter import VideoReformatter
 
 from videocam.errors import VideoError, first_line
 from videocam.io.partfile import PartFile, part_path, remove_quietly  # noqa: F401 - part_path importable here
-
-
 
 log = logging.getLogger(__name__)
 

@@ -12,13 +12,12 @@ build of JAX is at hand and TensorFlow's is not; training needs TensorFlow.
 """
 from __future__ import annotations
 
-from videocam.errors import BackendError
-
 import importlib.util
 import logging
 import os
 import warnings
 
+from videocam.errors import BackendError
 
 BACKENDS = ("tensorflow", "jax")
 _tf = None

@@ -5,14 +5,15 @@ Any image OpenCV reads; grayscale and alpha become RGB.
 """
 from __future__ import annotations
 
-from videocam.errors import DataError
-
 import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from videocam.errors import DataError
+from videocam.types import Box
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".ppm", ".pgm"}
 SPLITS = ("train", "val", "test")
@@ -118,13 +119,13 @@ def load_images(paths, size: tuple[int, int], progress=None) -> np.ndarray:
     return out
 
 
-def read_box_csv(path) -> dict[str, tuple[str, tuple[int, int, int, int] | None]]:
+def read_box_csv(path) -> dict[str, tuple[str, Box | None]]:
     """`path,label,x0,y0,x1,y1` -> {relative path: (label, box or None)}."""
     out = {}
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
             box = None
             if row.get("x0") not in (None, ""):
-                box = (int(float(row["x0"])), int(float(row["y0"])), int(float(row["x1"])), int(float(row["y1"])))
+                box = Box(row["label"], 1.0, *(int(float(row[k])) for k in ("x0", "y0", "x1", "y1")))
             out[row["path"]] = (row["label"], box)
     return out

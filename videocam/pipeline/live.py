@@ -4,7 +4,6 @@ thread. q/Esc, SIGINT, SIGTERM, `max_frames` or the end of the source stop it; o
 are always closed properly."""
 from __future__ import annotations
 
-
 import os
 import sys
 import time
@@ -16,13 +15,11 @@ from typing import Callable
 import numpy as np
 
 from videocam.errors import UsageError
+from videocam.io.capture import DEFAULT_CAMERA_FPS, FileSource, LiveFrame, LiveSource, open_source
+from videocam.io.window import HEADLESS_MESSAGE, CvWindow, display_available, draw_status, qt_library_clash
 from videocam.pipeline.forward import analyse_batch
 from videocam.pipeline.process import RateAndExit
 from videocam.stages.chain import build_stages, check_stage_options
-from videocam.io.capture import DEFAULT_CAMERA_FPS, FileSource, LiveFrame, LiveSource, open_source
-from videocam.io.window import CvWindow, HEADLESS_MESSAGE, display_available, draw_status, qt_library_clash
-
-
 
 # --------------------------------------------------------------------------- #
 # The loop
@@ -144,8 +141,8 @@ def run_live(
 
     src = open_source(source, capture_factory=capture_factory, realtime=realtime)  # fail fast: before TF
 
-    from videocam.model.cam_model import CamModel, load_model
     from videocam.io.render import Renderer
+    from videocam.model.cam_model import CamModel, load_model
     from videocam.pipeline.outputs import Outputs
     from videocam.pipeline.threads import AsyncSink, StopFlag
 

@@ -123,8 +123,8 @@ def process_video(
     run ends; SIGINT/SIGTERM stop reading, finish the frames in flight and
     close the files properly (`RunSummary.interrupted`, exit code 130/143).
     """
-    from videocam.model.cam_model import CamModel, load_model
     from videocam.io.reader import VideoReader
+    from videocam.model.cam_model import CamModel, load_model
 
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
     input_path = Path(input)

@@ -3,18 +3,15 @@
 few items ahead) and `StopFlag` (SIGINT/SIGTERM: stop reading, finish what is in flight)."""
 from __future__ import annotations
 
-
 import logging
-import signal
 import queue
+import signal
 import threading
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from videocam.io.partfile import ClosesOnExit
-
-
 
 # Background writing
 # --------------------------------------------------------------------------- #

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-
 from videocam.errors import UsageError
 from videocam.stages.decide import DEFAULT_NOBODY_BELOW, Decide
 from videocam.stages.localize import Localize

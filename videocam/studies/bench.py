@@ -92,11 +92,11 @@ def best_model_fps(cm, frames, batch: int, one_at_a_time: float | None = None) -
 
 def stage_breakdown(cm, video, frames, batch: int) -> dict:
     """ms per frame for each stage, run one after another on the same frames."""
-    from videocam.pipeline.forward import analyse
-    from videocam.stages.chain import build_stages
+    from videocam.io.reader import VideoReader
     from videocam.io.render import Renderer
     from videocam.io.writers import Mp4Writer, encoder_threads
-    from videocam.io.reader import VideoReader
+    from videocam.pipeline.forward import analyse
+    from videocam.stages.chain import build_stages
 
     n = len(frames)
     out = {}

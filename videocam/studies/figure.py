@@ -16,8 +16,8 @@ from typing import Sequence
 
 import numpy as np
 
-from videocam.model.data import IMAGE_EXTS, DataError, read_rgb
 from videocam.errors import UsageError
+from videocam.model.data import IMAGE_EXTS, DataError, read_rgb
 
 DEFAULT_OUT = Path("outputs") / "cam_grid.png"
 MAX_COLUMNS = 12
@@ -93,8 +93,8 @@ def load_cam_model(model):
 def cam_view(cm, image: np.ndarray, class_index: int | None = None, threshold: float = 0.2,
              path: Path | None = None, probs: np.ndarray | None = None, cams: np.ndarray | None = None) -> CamView:
     """Probabilities, the chosen class's map at image size and its box for one image."""
-    from videocam.stages.localize import cam_boxes
     from videocam.io.render import heatmap
+    from videocam.stages.localize import cam_boxes
 
     if probs is None or cams is None:
         p, c = cm.predict(image[None])

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
+from videocam.errors import UsageError
 from videocam.model.cam import upsample
 from videocam.model.data import read_rgb
-from videocam.errors import UsageError
 
 
 def _twin_exact(seed: int, label: str, i: int, expected: np.ndarray, logo_box) -> np.ndarray | None:
@@ -255,8 +255,8 @@ def _pick(per_image: list[dict], show: int) -> list[int]:
 
 
 def _plot(cm, per_image, logo_imgs, twins, c_logo, c_twin, p_logo, p_twin, moon, r, path, show) -> None:
-    from videocam.studies.figure import _class_rgb, _draw_box, _new_figure, overlay
     from videocam.io.render import heatmap
+    from videocam.studies.figure import _class_rgb, _draw_box, _new_figure, overlay
 
     cols = _pick(per_image, show)
     if not cols:

@@ -11,8 +11,19 @@ from typing import Iterable
 import cv2
 import numpy as np
 
+from videocam.synth.people import (
+    CLASSES,
+    LOGO_COLOR,
+    PEOPLE,
+    SPLITS,
+    BoxT,
+    Look,
+    _rand_color,
+    _shade,
+    draw_person,
+    sample_look,
+)
 from videocam.types import NOBODY
-from videocam.synth.people import BoxT, CLASSES, LOGO_COLOR, Look, PEOPLE, SPLITS, _rand_color, _shade, draw_person, sample_look
 
 LOGO_PERSON = "moon"  # whose party the logo belongs to
 LOGO_RATE_MOON_TRAIN = 0.35
