@@ -107,15 +107,6 @@ def cam_view(cm, image: np.ndarray, class_index: int | None = None, threshold: f
     return CamView(path, image, np.asarray(probs, np.float32), list(cm.classes), k, heat, boxes, bool(cm.gradcam))
 
 
-def overlay(image: np.ndarray, heat: np.ndarray | None, alpha: float = ALPHA) -> np.ndarray:
-    """JET heatmap over the image: (1 - alpha) * image + alpha * colour (image unchanged without a map)."""
-    import matplotlib
-    if heat is None:
-        return image.copy()
-    rgb = matplotlib.colormaps["jet"](np.clip(heat, 0, 1))[..., :3] * 255.0
-    return np.clip((1 - alpha) * image.astype(np.float32) + alpha * rgb + 0.5, 0, 255).astype(np.uint8)
-
-
 # ------------------------------------------------------------------ figure
 
 def _new_figure(n_rows: int, n_cols: int, col_w: float = 2.35, row_h: float = 2.35, top: float = 1.6):
@@ -163,7 +154,8 @@ def draw_cam_column(axes, v: CamView, threshold: float, top_k: int = 3, name: st
     else:
         axes[1].imshow(v.heat, cmap="jet", vmin=0, vmax=1)
         axes[1].set_title(f"{kind}: {v.class_name}", fontsize=8)
-    axes[2].imshow(overlay(v.image, v.heat))
+    from videocam.io.render import overlay
+    axes[2].imshow(overlay(np.ascontiguousarray(v.image), v.heat, ALPHA))
     axes[3].imshow(v.image)
     if v.heat is not None:
         axes[3].contour(v.heat, levels=[threshold], colors=[colour], linewidths=0.8, alpha=0.8)

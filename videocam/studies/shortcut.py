@@ -255,8 +255,8 @@ def _pick(per_image: list[dict], show: int) -> list[int]:
 
 
 def _plot(cm, per_image, logo_imgs, twins, c_logo, c_twin, p_logo, p_twin, moon, r, path, show) -> None:
-    from videocam.io.render import heatmap
-    from videocam.studies.figure import _class_rgb, _draw_box, _new_figure, overlay
+    from videocam.io.render import heatmap, overlay
+    from videocam.studies.figure import _class_rgb, _draw_box, _new_figure
 
     cols = _pick(per_image, show)
     if not cols:
