@@ -42,11 +42,11 @@ def test_run_writes_three_files_with_one_entry_per_frame(tiny_model, debate_clip
 
 def test_two_batches_in_flight_give_the_same_results(tiny_model, debate_clip, tmp_path, monkeypatch):
     """A slow model gets two forward passes at once; the frames, their order and the CSV must not change."""
-    import videocam.pipeline.forward as forward
+    import videocam.pipeline.stream as stream
     mp4, _truth, n = debate_clip
     one = process_video(mp4, model=tiny_model, out_dir=tmp_path / "one", batch=4, gif=False)
     calls = []
-    monkeypatch.setattr(forward, "in_flight_for", lambda ms, cpus: calls.append(ms) or 2)
+    monkeypatch.setattr(stream, "in_flight_for", lambda ms, cpus: calls.append(ms) or 2)
     two = process_video(mp4, model=tiny_model, out_dir=tmp_path / "two", batch=4, gif=False)
     assert calls, "the stream never chose its number of batches in flight"
     assert one.frames == two.frames == n

@@ -63,7 +63,7 @@ def default_configs(smooth: int = 5, boxes: str = "union", threshold: float = 0.
 def forward_video(cm, video, batch: int = 16, aspect: str = "square") -> list[FrameResult]:
     """One pass of the model over a video: raw results (no stages), frames kept."""
     from videocam.io.reader import VideoReader
-    from videocam.pipeline.forward import analyse_batch, batches
+    from videocam.pipeline.stream import analyse_batch, batches
     out: list[FrameResult] = []
     with VideoReader(video) as r:
         size = cm.input_size_for(r.width, r.height, aspect)

@@ -84,7 +84,7 @@ def _duration_s(times: Sequence[float]) -> float:
 def score_tables(pred, truth, iou_thresholds: Sequence[float] = (0.5, 0.3)) -> dict:
     """All figures for a prediction table against a truth table (see module doc).
 
-    `pred`, `truth`: `csvio.CsvTable` (or anything with `.rows` of rows having
+    `pred`, `truth`: `csvfile.CsvTable` (or anything with `.rows` of rows having
     `frame`, `time_s`, `label`, `boxes`). `iou_thresholds`: the first is the
     main one (`box_recall`, `box_precision`, `box_recall_single`,
     `multi_recall_<thr>`); the others add `box_recall_<thr>` /

@@ -21,7 +21,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from videocam.errors import CsvFormatError
-from videocam.io.partfile import ClosesOnExit, part_path
+from videocam.io.partfile import PartFile, part_path
 from videocam.types import Box, FrameResult
 
 __all__ = [
@@ -103,7 +103,7 @@ def format_row(result: FrameResult, classes: Sequence[str]) -> list[str]:
     ]
 
 
-class CsvWriter(ClosesOnExit):
+class CsvWriter(PartFile):
     """Write the per-frame CSV, one flushed row per `write`.
 
     Rows go to a temporary file next to the target (`tmp_path`,
@@ -138,17 +138,8 @@ class CsvWriter(ClosesOnExit):
         self._fh.close()
         os.replace(self.tmp_path, self.path)
 
-    def abort(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        try:
-            self._fh.close()
-        finally:
-            try:
-                self.tmp_path.unlink()
-            except FileNotFoundError:
-                pass
+    def _release(self) -> None:
+        self._fh.close()
 
 
 

@@ -23,19 +23,6 @@ _MAX_DEMUX_ERRORS = 64
 # Demuxers FFmpeg uses for single still images: a picture is not a video.
 _IMAGE_FORMATS = ("image2",)
 
-def _finish(tmp: Path, final: Path) -> None:
-    os.replace(tmp, final)
-
-
-def _remove(p: Path) -> None:
-    try:
-        p.unlink()
-    except FileNotFoundError:
-        pass
-    except OSError as e:  # pragma: no cover - best effort cleanup
-        log.warning("could not remove %s: %s", p, e)
-
-
 # --------------------------------------------------------------------------- #
 # Reading
 # --------------------------------------------------------------------------- #

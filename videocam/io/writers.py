@@ -173,16 +173,8 @@ class Mp4Writer(PartFile):
             return
         os.replace(self.tmp_path, self.path)
 
-    def abort(self) -> None:
-        """Stop and delete the temporary file; the final name is untouched."""
-        if self.closed:
-            return
-        self.closed = True
-        try:
-            self._out.close()
-        except Exception:  # noqa: BLE001 - we are throwing it away
-            pass
-        remove_quietly(self.tmp_path)
+    def _release(self) -> None:
+        self._out.close()
 
 
 class GifWriter(PartFile):
@@ -306,17 +298,10 @@ class GifWriter(PartFile):
             raise VideoError(f"cannot write {self.path}: {first_line(e)}") from None
         os.replace(self.tmp_path, self.path)
 
-    def abort(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
+    def _release(self) -> None:
         self._pending = None
         if self._writer is not None:
-            try:
-                self._writer.close()
-            except Exception:  # noqa: BLE001 - the file is removed anyway
-                pass
-        remove_quietly(self.tmp_path)
+            self._writer.close()
 
 
 ENCODER_THREADS_MIN_CPUS = 8  # below this a run's MP4 is encoded on one thread

@@ -17,8 +17,8 @@ import numpy as np
 from videocam.errors import UsageError
 from videocam.io.capture import DEFAULT_CAMERA_FPS, FileSource, LiveFrame, LiveSource, open_source
 from videocam.io.window import HEADLESS_MESSAGE, CvWindow, display_available, draw_status, qt_library_clash
-from videocam.pipeline.forward import analyse_batch
 from videocam.pipeline.process import RateAndExit
+from videocam.pipeline.stream import analyse_batch
 from videocam.stages.chain import build_stages, check_stage_options
 
 # --------------------------------------------------------------------------- #

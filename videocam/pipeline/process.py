@@ -189,8 +189,8 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
          handle_signals) -> RunSummary:
     from tqdm import tqdm
 
-    from videocam.pipeline.forward import analyse_stream
     from videocam.pipeline.outputs import Outputs
+    from videocam.pipeline.stream import analyse_stream
     from videocam.pipeline.threads import AsyncSink, StopFlag
 
     summary = RunSummary(input=input_path, model_classes=cm.classes)

@@ -66,7 +66,7 @@ def overlapped_fps(cm, frames, batch: int, in_flight: int = 2, seconds: float = 
     The `model` row is the better of this and `model_ceiling`, so the
     pipeline is never compared with a ceiling below what the model can do.
     """
-    from videocam.pipeline.forward import forward_stream
+    from videocam.pipeline.stream import forward_stream
     x = cm.prepare([f.rgb for f in frames[:batch]])
     if len(x) < batch:
         x = np.resize(x, (batch,) + x.shape[1:])
@@ -95,7 +95,7 @@ def stage_breakdown(cm, video, frames, batch: int) -> dict:
     from videocam.io.reader import VideoReader
     from videocam.io.render import Renderer
     from videocam.io.writers import Mp4Writer, encoder_threads
-    from videocam.pipeline.forward import analyse
+    from videocam.pipeline.stream import analyse
     from videocam.stages.chain import build_stages
 
     n = len(frames)

@@ -37,7 +37,7 @@ from videocam.model.data import read_rgb
 def _twin_exact(seed: int, label: str, i: int, expected: np.ndarray, logo_box) -> np.ndarray | None:
     """The probe without its logo, or None if the probe cannot be reproduced bit for bit.
 
-    Mirrors `synth._shortcut_task`: the image is background, person, logo,
+    Mirrors `videocam.synth.scenes._shortcut_task`: the image is background, person, logo,
     then camera effects, from one RNG stream. The background comes first from
     that stream, so a fresh copy of it redraws the background under the logo,
     and the camera effects are replayed from the same RNG state on both.

@@ -1,4 +1,8 @@
-"""The forward pass over a stream of batches, in order, one or two batches at a time.
+"""Frames -> batches -> forward passes -> results through the stages: the one path every loop uses.
+
+`analyse` makes a batch's results; `analyse_batch` is one batch end to end (live, ablate);
+`analyse_stream` a whole stream with a reader thread ahead (run). `forward_stream` runs the
+passes in order, one or two batches in flight:
 
 Why two: on a CPU, TensorFlow splits each convolution into one slice per core
 and waits for the slowest. When the reader or writer thread takes a core for a
