@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from videocam.synth.people import PEOPLE, _rand_color, _shade, draw_person, sample_look
+from videocam.synth.people import PEOPLE, draw_person, rand_color, sample_look, shade
 from videocam.synth.scenes import make_background, make_dataset
 from videocam.types import NOBODY
 
@@ -125,7 +125,7 @@ def _studio_background(rng: np.random.Generator, size) -> np.ndarray:
     W, H = size
     bg = make_background(rng, (W, H))
     # a studio feel: a darker floor band and a back-wall stripe, no text
-    cv2.rectangle(bg, (0, int(0.82 * H)), (W, H), _shade(_rand_color(rng), 0.5), -1)
+    cv2.rectangle(bg, (0, int(0.82 * H)), (W, H), shade(rand_color(rng), 0.5), -1)
     return bg
 
 
