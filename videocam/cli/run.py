@@ -3,7 +3,7 @@ probabilities), a per-frame CSV and optionally a GIF.
 """
 from __future__ import annotations
 
-from videocam.cli.options import add_stage_options, nonneg_float
+from videocam.cli.options import add_stage_options, nonneg_float, positive_float, positive_int
 
 
 def register(subparsers) -> None:
@@ -16,6 +16,12 @@ def register(subparsers) -> None:
     r.add_argument("--no-csv", action="store_true", help="do not write the per-frame CSV")
     r.add_argument("--start", type=nonneg_float("--start"), default=None, help="start time in seconds")
     r.add_argument("--end", type=nonneg_float("--end"), default=None, help="end time in seconds")
+    r.add_argument("--every", type=positive_int("--every"), default=None, metavar="N",
+                   help="analyse every Nth decoded frame only (default: every frame); the CSV gets one row "
+                        "per analysed frame, the MP4 and GIF keep every frame")
+    r.add_argument("--fps", type=positive_float("--fps"), default=None, metavar="F",
+                   help="analyse about F frames per second of video (default: every frame); e.g. --fps 5 "
+                        "for long archives")
     add_stage_options(r, None, "frames per forward pass (default: chosen for the model)")
     r.add_argument("--precision", choices=("float32", "bf16"), default="float32",
                    help="inference precision")
@@ -28,7 +34,7 @@ def cmd_run(a) -> int:
         a.input, model=a.model, out_dir=a.out, gif=a.gif, mp4=not a.no_mp4, csv=not a.no_csv,
         batch=a.batch, threshold=a.threshold, boxes=a.boxes, norm=a.norm, start=a.start, end=a.end,
         aspect=a.aspect, nobody=a.nobody, multi=a.multi, smooth=a.smooth, scale=a.scale, progress=True,
-        precision=a.precision,
+        precision=a.precision, every=a.every, fps=a.fps,
     )
     print(summary.describe())
     return summary.exit_code

@@ -68,7 +68,7 @@ def forward_video(cm, video, batch: int = 16, aspect: str = "square") -> list[Fr
     with VideoReader(video) as r:
         size = cm.input_size_for(r.width, r.height, aspect)
         r.model_size = size  # as `run` does
-        for frames, _ in batches(r, batch, lambda fs: None):
+        for (_, frames), _ in batches(r, batch, lambda fs: None):
             out += analyse_batch(cm, frames, size)
     return out
 

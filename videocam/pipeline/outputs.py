@@ -9,7 +9,7 @@ from typing import Callable
 
 import numpy as np
 
-from videocam.types import FrameResult
+from videocam.types import Frame, FrameResult
 
 # MP4 and GIF encode on threads of their own (measured, 2 cores: +8% with --gif, even without)
 THREADED_WRITERS = True
@@ -51,6 +51,8 @@ class Outputs:
             raise
         self.extra = extra
         self.count = 0
+        self._held: list[Frame] = []  # drawn-only frames waiting for the next analysed result
+        self._last: FrameResult | None = None
 
     def write(self, r: FrameResult, img: np.ndarray | None = None) -> None:
         """One result; `img` is its annotated frame when the caller drew it already (live's window)."""
@@ -67,11 +69,31 @@ class Outputs:
             self.csv.write(r)
         self.count += 1
 
-    def consume(self, results: list[FrameResult]) -> None:
-        for r in results:
-            self.write(r)
+    def consume(self, items: list) -> None:
+        """A batch from `analyse_stream`: `FrameResult`s, and `Frame`s that are only drawn."""
+        for item in items:
+            if isinstance(item, FrameResult):
+                self._draw_held(item)
+                self.write(item)
+                self._last = item
+            else:
+                self._held.append(item)
+
+    def _draw_held(self, nxt: FrameResult | None) -> None:
+        """Draw the frames between two analysed ones, each with the nearer one's result (MP4/GIF)."""
+        for f in self._held:
+            prev = self._last
+            near = nxt if prev is None or (nxt is not None and nxt.frame.time_s - f.time_s < f.time_s - prev.frame.time_s) else prev
+            if near is None or (self.mp4 is None and self.gif is None):
+                continue
+            img = self.renderer.annotate(f.rgb, near.with_(frame=f))
+            for w in (self.mp4, self.gif):
+                if w is not None:
+                    w.write(img, f.time_s)
+        self._held.clear()
 
     def close(self) -> None:
+        self._draw_held(None)
         for w in self.open:
             w.close()
 

@@ -19,7 +19,8 @@ from typing import Callable
 import numpy as np
 
 from videocam.errors import UsageError, VideoError
-from videocam.stages.chain import build_stages, check_stage_options
+from videocam.pipeline.sampling import selector
+from videocam.stages.chain import DEFAULT_SMOOTH, build_stages, check_stage_options
 from videocam.types import FrameResult
 
 DEFAULT_BATCH = 16
@@ -57,9 +58,10 @@ class RunSummary(RateAndExit):
     interrupted: str | None = None
     model_classes: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    sampled: bool = False  # --every/--fps: `frames` counts the analysed ones
 
     def describe(self) -> str:
-        head = f"{self.frames} frames in {self.seconds:.1f} s ({self.fps:.1f} fps)"
+        head = f"{self.frames} frames{' analysed' if self.sampled else ''} in {self.seconds:.1f} s ({self.fps:.1f} fps)"
         if self.interrupted:
             head = f"interrupted ({self.interrupted}): wrote {self.frames} frames in {self.seconds:.1f} s"
         lines = [head]
@@ -114,6 +116,8 @@ def process_video(
     on_result: Callable[[FrameResult, np.ndarray], None] | None = None,
     handle_signals: bool = True,
     warn: Callable[[str], None] | None = None,
+    every: int | None = None,
+    fps: float | None = None,
 ) -> RunSummary:
     """Annotate a video file: `<stem>.cam.mp4`, `<stem>.cam.csv` and (gif=True) `<stem>.cam.gif`.
 
@@ -122,6 +126,9 @@ def process_video(
     created. Outputs are written under temporary names and renamed when the
     run ends; SIGINT/SIGTERM stop reading, finish the frames in flight and
     close the files properly (`RunSummary.interrupted`, exit code 130/143).
+    `every`/`fps` analyse every Nth frame / about F frames a second: the CSV gets
+    one row per analysed frame; the MP4 and GIF keep every frame, each drawn
+    with the nearest analysed frame's result.
     """
     from videocam.io.reader import VideoReader
     from videocam.model.cam_model import CamModel, load_model
@@ -129,6 +136,7 @@ def process_video(
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
     input_path = Path(input)
     check_stage_options(threshold, nobody, smooth, boxes, norm, batch, scale)
+    select = selector(every, fps)
     if start is not None and end is not None and end <= start:
         raise UsageError(f"--end ({end}) must be after --start ({start})")
     if aspect not in ("square", "keep"):
@@ -142,11 +150,16 @@ def process_video(
             if p.resolve() == input_path.resolve():
                 raise UsageError(f"output {p} would overwrite the input {input_path}")
 
-    reader = VideoReader(input_path, start_s=start, end_s=end)  # a bad input fails fast, before TF loads
+    # a run that draws nothing skips the full-size colour conversion (the adaptive scale needs it)
+    full_rgb = mp4 or gif or on_result is not None or scale == "adaptive"
+    reader = VideoReader(input_path, start_s=start, end_s=end, full_rgb=full_rgb, select=select)  # fails fast
     try:
         cm = model if isinstance(model, CamModel) else load_model(model)
         if precision != "float32":
             cm.set_precision(precision)
+        if select is not None:  # --smooth K is K source frames: the same time span in analysed frames
+            k = DEFAULT_SMOOTH if smooth is None else int(smooth)
+            smooth = max(0, round(k * select.share(reader.fps)))
         stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale)  # may refuse the model
         _check_out_dir(out_dir)
         summary = _run(cm, reader, input_path, paths, gif_cap(reader), batch or DEFAULT_BATCH, stages, aspect,
@@ -193,7 +206,7 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
     from videocam.pipeline.stream import analyse_stream
     from videocam.pipeline.threads import AsyncSink, StopFlag
 
-    summary = RunSummary(input=input_path, model_classes=cm.classes)
+    summary = RunSummary(input=input_path, model_classes=cm.classes, sampled=reader.select is not None)
     if cm.gradcam:
         summary.notes.append(f"the model has no GAP head: using Grad-CAM on layer {cm.cam_layer_name}")
     size = cm.input_size_for(reader.width, reader.height, aspect)
@@ -203,6 +216,8 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
     outputs = Outputs(paths, cm.classes, reader.fps, reader.width, reader.height, gif_fps, extra=on_result)
     sink = AsyncSink(outputs.consume, maxsize=4, on_close=outputs.close, on_abort=outputs.abort)
     total = reader.frame_count_hint or None
+    if total and reader.select is not None:  # the bar counts analysed frames
+        total = reader.select.expected(total, reader.duration_s)
     bar = tqdm(total=total, unit="frame", desc=input_path.name, disable=not progress, dynamic_ncols=True,
                file=sys.stderr)
     reader.model_size = size  # the reader scales a model-sized copy with FFmpeg, beside the full frame
@@ -210,12 +225,13 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
     ok = False
     stream = analyse_stream(cm, reader, size, batch_size, stages, stop=stop.event)
     try:
-        for results in stream:
-            sink.put(results)
-            summary.frames += len(results)
-            if bar.total is not None and bar.n + len(results) > bar.total:
+        for items in stream:
+            sink.put(items)
+            analysed = sum(1 for r in items if isinstance(r, FrameResult))
+            summary.frames += analysed
+            if bar.total is not None and bar.n + analysed > bar.total:
                 bar.total = None  # the header's frame count was wrong: count on without a total
-            bar.update(len(results))
+            bar.update(analysed)
         if summary.frames == 0 and not stop.event.is_set():
             where = " between --start and --end" if reader.start_s or reader.end_s is not None else ""
             raise VideoError(f"{input_path}: no frames to process{where}")

@@ -69,15 +69,26 @@ def forward_stream(
             frames, x = next(it)
         except StopIteration:
             return
+        if x is None:  # drawn-only frames: nothing to run
+            yield frames, None, None
+            continue
         t0 = time.perf_counter()
         probs, cams = forward(x)
-        if chosen is None and seen >= 1 and len(frames):
-            timed_ms.append(1000.0 * (time.perf_counter() - t0) / len(frames))
+        if chosen is None and seen >= 1 and len(x):
+            timed_ms.append(1000.0 * (time.perf_counter() - t0) / len(x))
             if len(timed_ms) >= TIMED_BATCHES:
                 chosen = in_flight_for(float(np.median(timed_ms)), cpus)
         seen += 1
         yield frames, probs, cams
     yield from _overlapped(forward, it, chosen, stop)
+
+
+def _no_pass():
+    """A finished future for a batch with nothing to run."""
+    from concurrent.futures import Future
+    f: Future = Future()
+    f.set_result((None, None))
+    return f
 
 
 def _stopped(stop: threading.Event | None) -> bool:
@@ -92,7 +103,7 @@ def _overlapped(forward, it: Iterator, in_flight: int, stop: threading.Event | N
             for frames, x in it:
                 if _stopped(stop):
                     break
-                pending.append((frames, pool.submit(forward, x)))
+                pending.append((frames, pool.submit(forward, x) if x is not None else _no_pass()))
                 if len(pending) > in_flight:
                     frames_done, fut = pending.popleft()
                     yield (frames_done, *fut.result())
@@ -110,17 +121,24 @@ def _overlapped(forward, it: Iterator, in_flight: int, stop: threading.Event | N
 # The one place a batch of frames becomes results: run, live, ablate and bench all go through here.
 
 def batches(frames: Iterable[Frame], size: int, prepare: Callable, stop: threading.Event | None = None) -> Iterator:
-    """Group frames into `(frames, model_input)` batches; stops early once `stop` is set."""
-    buf: list[Frame] = []
+    """Group frames into `((frames, analysed), model_input)`: `size` analysed frames a batch, with
+    the frames between them that are only drawn (`Frame.analysed` False) kept in order in `frames`.
+    Drawn-only frames after the last analysed one come last, with `analysed` empty and no input."""
+    items: list[Frame] = []
+    chosen: list[Frame] = []
     for f in frames:
         if _stopped(stop):
             break
-        buf.append(f)
-        if len(buf) == size:
-            yield buf, prepare(buf)
-            buf = []
-    if buf:
-        yield buf, prepare(buf)
+        items.append(f)
+        if f.analysed:
+            chosen.append(f)
+            if len(chosen) == size:
+                yield (items, chosen), prepare(chosen)
+                items, chosen = [], []
+    if chosen:
+        yield (items, chosen), prepare(chosen)
+    elif items:
+        yield (items, chosen), None
 
 
 def model_input(cm, frames: Sequence[Frame], size: tuple[int, int]) -> np.ndarray:
@@ -144,15 +162,22 @@ def analyse_batch(cm, frames: Sequence[Frame], size: tuple[int, int], stages: It
 
 
 def analyse_stream(cm, frames: Iterable[Frame], size: tuple[int, int], batch: int, stages: Iterable = (),
-                   stop: threading.Event | None = None, prefetch: bool = True) -> Iterator[list[FrameResult]]:
-    """Results batch by batch for a stream of frames: batches are made (decoded, resized) on a
-    reader thread ahead of the model, and `forward_stream` chooses how many passes to overlap."""
+                   stop: threading.Event | None = None, prefetch: bool = True) -> Iterator[list]:
+    """Results batch by batch for a stream of frames, in order: a `FrameResult` for each analysed
+    frame and the `Frame` itself for each frame that is only drawn. Batches are made (decoded,
+    resized) on a reader thread ahead of the model; `forward_stream` chooses how many passes to overlap."""
     from videocam.pipeline.threads import Prefetch
     made = batches(frames, batch, lambda fs: model_input(cm, fs, size), stop)
     source = Prefetch(made) if prefetch else None
     try:
-        for fs, probs, cams in forward_stream(cm.probs_and_cams, source if source is not None else made, stop=stop):
-            yield analyse(fs, probs, cams, cm.classes, stages)
+        for (items, chosen), probs, cams in forward_stream(cm.probs_and_cams, source if source is not None else made,
+                                                           stop=stop):
+            results = analyse(chosen, probs, cams, cm.classes, stages) if chosen else []
+            if len(results) == len(items):
+                yield results
+            else:
+                it = iter(results)
+                yield [next(it) if f.analysed else f for f in items]
     finally:
         if source is not None:
             source.close()
