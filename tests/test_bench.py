@@ -32,3 +32,14 @@ def test_bench_repeat_alternates_runs_and_reports_the_ratio_range(tiny_model_pat
         lo, hi = row["ratio_range"]
         assert 0 < lo <= row["ratio"] <= hi
     assert "back-to-back runs" in capsys.readouterr().out
+
+
+def test_packing_bound_shares_the_cores():
+    from videocam.studies.bench import packing_bounds
+    st = {"forward": 2.0, "decode": 1.0, "decode (csv-only)": 0.5, "preprocess": 0.0, "cam+boxes": 0.5,
+          "csv": 0.0, "annotate": 1.0, "encode": 2.0}
+    b = packing_bounds(st, model_fps=500.0, cpus=2)
+    assert b["model"] == 500.0
+    assert abs(b["csv-only"] - 1000 * 2 / (2 * 2.0 + 1.0)) < 1e-9          # 400 fps
+    assert abs(b["pipeline"] - 1000 * 2 / (2 * 2.0 + 4.5)) < 1e-9
+    assert packing_bounds({"forward": 10.0}, model_fps=50.0, cpus=2)["csv-only"] == 50.0  # capped by the model
