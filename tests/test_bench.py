@@ -10,9 +10,11 @@ def test_bench_reports_all_rows(tiny_model_path, tmp_path, capsys):
     assert code == 0
     r = json.loads(out.read_text())
     names = [row["name"] for row in r["rows"]]
-    assert names == ["model", "pipeline", "pipeline+gif", "per-frame baseline"]
+    assert names == ["model", "csv-only", "pipeline", "pipeline+gif", "per-frame baseline"]
+    assert all(row["bound_fps"] > 0 for row in r["rows"][:4])
     assert r["rows"][0]["ratio"] == 1.0 and all(row["fps"] > 0 for row in r["rows"])
-    assert set(r["stages_ms_per_frame"]) == {"decode", "preprocess", "forward", "cam+boxes", "annotate", "encode"}
+    assert set(r["stages_ms_per_frame"]) == {"decode", "decode (csv-only)", "preprocess", "forward", "cam+boxes",
+                                             "csv", "annotate", "encode"}
     assert r["startup_s"] > 0 and r["frames"] == 24
     assert 0.0 <= r["bf16"]["label_agreement"] <= 1.0
     assert "x model" in capsys.readouterr().out
@@ -26,7 +28,7 @@ def test_bench_repeat_alternates_runs_and_reports_the_ratio_range(tiny_model_pat
     assert code == 0
     r = json.loads(out.read_text())
     assert r["batch"] == 6 and r["model_fps_by_batch"]["6"] > 0  # a batch outside the measured set
-    assert r["repeat"] == 2 and [row["name"] for row in r["rows"]] == ["model", "pipeline", "pipeline+gif"]
+    assert r["repeat"] == 2 and [row["name"] for row in r["rows"]] == ["model", "csv-only", "pipeline", "pipeline+gif"]
     assert r["rows"][0]["ratio"] == 1.0 and "ratio_range" not in r["rows"][0]
     for row in r["rows"][1:]:
         lo, hi = row["ratio_range"]
