@@ -9,7 +9,6 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from videocam.errors import DataError
@@ -29,6 +28,8 @@ class Split:
 def read_rgb(path) -> np.ndarray:
     """Read any image file as uint8 RGB (gray -> 3 channels, alpha dropped)."""
     data = np.fromfile(str(path), dtype=np.uint8)
+    import cv2  # here, not at import: `videocam --help` should not load OpenCV
+
     img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if img is None:
         raise DataError(f"unreadable image: {path}")
@@ -111,6 +112,8 @@ def load_images(paths, size: tuple[int, int], progress=None) -> np.ndarray:
     for i, p in enumerate(paths):
         img = read_rgb(p)
         if img.shape[0] != h or img.shape[1] != w:
+            import cv2
+
             interp = cv2.INTER_AREA if img.shape[0] > h else cv2.INTER_LINEAR
             img = cv2.resize(img, (w, h), interpolation=interp)
         out[i] = img
