@@ -177,7 +177,7 @@ def _swatch(rgb) -> str:
 
 def _tip(name: str, x: Appearance, truth: bool = False) -> str:
     lines = [f"{name} (truth)" if truth else name,
-             f"{clock(x.t0)} – {clock(x.t1)}  ({x.t1 - x.t0:.2f} s)"]
+             f"{clock(x.t0)} – {clock(x.t1)} ({x.t1 - x.t0:.2f} s)"]
     if x.who:
         lines.append("with " + ", ".join(x.who))
     if not truth:
