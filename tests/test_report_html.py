@@ -196,3 +196,13 @@ def test_clock():
     assert report_html.clock(3.2) == "0:03.20"
     assert report_html.clock(59.999) == "1:00.00"
     assert report_html.clock(3723.4) == "1:02:03.40"
+
+
+def test_one_frame_and_no_probabilities(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text('frame,time_s,label,boxes\n0,5.0,moon,"[]"\n', encoding="utf-8")
+    assert main(["report", str(path), "--html"]) == 0
+    tags = parse(tmp_path / "one.report.html").tags
+    svg = [a["viewbox"] for t, a in tags if t == "svg"]
+    assert svg and all(float(v.split()[2]) > 0 for v in svg)  # a usable axis, even for 0 s
+    assert [a["data-lane"] for t, a in tags if t == "rect"] == ["moon"]

@@ -3,8 +3,8 @@ from the moment in the video.
 
 Built on `videocam.eval.report` (every number: screen time, appearances, pairs, truth) and
 drawn as plain HTML + inline SVG with a small hand-written script (`assets/report.js`,
-~90 lines). Why no chart library: the timeline is rectangles on a time axis, which SVG
-draws with its viewBox *in seconds*; plotly's inlined bundle alone is ~3.5 MB, and a
+under 80 lines). Why no chart library: the timeline is rectangles on a time axis, which SVG
+draws with its viewBox *in seconds*; plotly.js minified is over 3 MB to inline, and a
 library is one more thing to keep offline and escaped. The page makes no request: a
 Content-Security-Policy allows only the inlined script (by hash), inline styles, data:
 images (the thumbnails) and the video next to it, which it refers to by relative path.
@@ -70,7 +70,8 @@ def clock(t: float) -> str:
 
 
 def _num(x: float) -> str:
-    return f"{x:.4f}"
+    """Times in attributes and viewBoxes: to the microsecond (a 1-frame CSV lasts 0 s)."""
+    return f"{x:.6f}"
 
 
 def _p(x: float | None, nd: int = 3) -> str:
