@@ -206,3 +206,12 @@ def test_one_frame_and_no_probabilities(tmp_path):
     svg = [a["viewbox"] for t, a in tags if t == "svg"]
     assert svg and all(float(v.split()[2]) > 0 for v in svg)  # a usable axis, even for 0 s
     assert [a["data-lane"] for t, a in tags if t == "rect"] == ["moon"]
+
+
+def test_thumbnails_capped_to_the_longest(run_dir):
+    table = read_csv(run_dir / "clip.cam.csv")
+    rep = report.analyse(table)
+    apps = [x for lane in ("ahn", "moon") for x in report_html.lane_appearances(rep, table.rows, lane)]
+    colors = report_html.lane_colors(rep.people, table.classes)
+    report_html.add_thumbnails(apps, rep, run_dir / "clip.cam.mp4", colors, limit=1)
+    assert [(x.lane, x.a) for x in apps if x.thumb] == [("ahn", 5)]  # the longest, 1.1 s

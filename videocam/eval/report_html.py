@@ -416,7 +416,7 @@ def render_index(entries: Sequence[tuple[Report, Sequence[str], Path]], index_pa
     colors = lane_colors(people, classes)
     ths = "<th>video</th><th>frames</th><th>duration</th>"
     ths += "".join(f'<th scope="col">{_swatch(colors[p])}{esc(p)}</th>' for p in people)
-    ths += "<th>nobody</th><th>share of time</th>"
+    ths += "<th>nobody</th><th>time by label</th>"
     rows, tot, tot_dur, tot_frames, tot_nobody = [], dict.fromkeys(people, 0.0), 0.0, 0, 0.0
     for rep, _, page in entries:
         st = {s.name: s for s in rep.classes}
@@ -426,8 +426,10 @@ def render_index(entries: Sequence[tuple[Report, Sequence[str], Path]], index_pa
         tot_dur += rep.duration_s
         tot_frames += rep.n_frames
         tot_nobody += rep.nobody.screen_s
+        # The bar splits the time by label, which adds up to the duration (screen times overlap).
+        by_label = [(p, st[p].label_s or 0.0) for p in people if p in st] + [(NOBODY, rep.nobody.label_s or 0.0)]
         bar = "".join(f'<i style="width:{100 * v / rep.duration_s:.2f}%;background:{_hex(colors[p])}" '
-                      f'title="{esc(p)} {v:.1f} s"></i>' for p, v in zip(people, secs)
+                      f'title="{esc(p)}: {v:.1f} s as the label"></i>' for p, v in by_label
                       if v > 0 and rep.duration_s > 0)
         link = f'<a href="{esc(_relref(page, index_path.parent))}">{esc(rep.stem)}</a>'
         rows.append(f'<tr data-video="{esc(rep.stem)}"><th scope="row">{link}</th><td>{rep.n_frames}</td>'
