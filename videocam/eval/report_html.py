@@ -30,13 +30,18 @@ import numpy as np
 
 from videocam.errors import UsageError
 from videocam.eval.report import MULTI, Report, ReportFiles, presence_agreement, runs
-from videocam.io.render import class_color
 from videocam.types import NOBODY, Box
 
 MULTI_COLOR = (91, 98, 112)
 # The page keeps at most this many thumbnails (the longest appearances get them).
 MAX_THUMBS = 400
 INDEX_NAME = "index.report.html"
+
+
+def class_color(index: int | None, name: str) -> tuple[int, int, int]:
+    """`videocam.io.render.class_color`, imported when used: OpenCV stays out of `--help`."""
+    from videocam.io.render import class_color as color
+    return color(index, name)
 
 
 def esc(x: object) -> str:
