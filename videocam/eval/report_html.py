@@ -238,7 +238,8 @@ def _people_table(rep: Report, colors, agree) -> str:
     if truth:
         head += ["truth", "agreement"]
     tl = rep.timeline
-    out = ['<div class="scroll"><table id="people"><thead><tr>' + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead>"]
+    ths = "".join(f"<th>{h}</th>" for h in head)
+    out = [f'<div class="scroll"><table id="people"><thead><tr>{ths}</tr></thead>']
 
     def row(s) -> str:
         m = tl.present[s.name]
@@ -351,6 +352,8 @@ def render_page(rep: Report, table, page_path: Path, csv_path: Path, truth_path:
         player = ('<div class="novideo">no video: none next to the CSV '
                   "(<code>videocam report RUN.csv --html --video V.mp4</code>)</div>")
         hint = "Hover a bar for who, when and how sure."
+    if rep.truth_timeline is not None:
+        hint += " Coloured: the run; dashed under it: the truth."
     body = f"""<body>
 <main id="report" data-t0="{_num(rep.start_s)}" data-dur="{_num(rep.duration_s)}" data-frame="{frame:.6f}">
 <header><h1>{esc(rep.stem or csv_path.name)}</h1><p class="sub">{esc(" · ".join(sub))}</p></header>
@@ -360,7 +363,7 @@ def render_page(rep: Report, table, page_path: Path, csv_path: Path, truth_path:
 {_people_table(rep, colors, agree)}
 </div>
 </section>
-<section><h2>Timeline</h2><p class="hint">{hint}{" Coloured: the run; dashed under it: the truth." if rep.truth_timeline is not None else ""}</p>
+<section><h2>Timeline</h2><p class="hint">{hint}</p>
 {_timeline(rep, apps, colors, agree)}
 </section>
 <section><h2>Appearances</h2><p class="hint">the frame nearest the middle of each appearance, with the person's box.</p>
