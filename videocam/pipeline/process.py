@@ -82,8 +82,8 @@ class RunSummary(RateAndExit):
 
 def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str = "max",
                  nobody: float | None = None, multi: bool = False, smooth: int | None = None,
-                 scale: str = "fixed") -> list[Stage]:
-    """The stage chain for a model: [Smooth] -> Decide -> [Multi] -> [Rescale] -> Localize."""
+                 scale: str = "fixed", steady: int | None = None, torso: bool = True) -> list[Stage]:
+    """The stage chain for a model: [Smooth] -> Decide -> [Steady] -> [Multi] -> [Rescale] -> Localize."""
     stages: list[Stage] = []
     k = DEFAULT_SMOOTH if smooth is None else int(smooth)
     if k > 1:
@@ -92,18 +92,22 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
     if nobody is None and NOBODY not in model.classes:
         nobody = DEFAULT_NOBODY_BELOW
     stages.append(Decide(nobody_below=nobody))
+    from videocam.stages.steady import STEADY_K, Steady
+    ks = STEADY_K if steady is None else int(steady)
+    if ks > 0:
+        stages.append(Steady(ks, own_cuts=k <= 1))  # Smooth's cuts when it runs, else its own
     if multi:
         from videocam.stages.multi import Multi
         stages.append(Multi())
     if scale == "adaptive":
         from videocam.stages.rescale import Rescale
         stages.append(Rescale(model))  # refuses FC-head models
-    stages.append(Localize(threshold=threshold, norm=norm, mode=boxes))
+    stages.append(Localize(threshold=threshold, norm=norm, mode=boxes, torso=torso))
     return stages
 
 
 def check_stage_options(threshold=0.2, nobody=None, smooth=None, boxes="union", norm="max",
-                        batch=None, scale="fixed") -> None:
+                        batch=None, scale="fixed", steady=None) -> None:
     """Usage errors for the options `run` and `live` share, before anything is opened."""
     from videocam.model.cam import NORMS
     from videocam.stages.localize import MODES
@@ -115,6 +119,8 @@ def check_stage_options(threshold=0.2, nobody=None, smooth=None, boxes="union", 
         raise UsageError(f"--nobody must be between 0 and 1 (exclusive), got {nobody}")
     if smooth is not None and int(smooth) < 0:
         raise UsageError(f"--smooth must be >= 0, got {smooth}")
+    if steady is not None and int(steady) < 0:
+        raise UsageError(f"--steady must be >= 0, got {steady}")
     if boxes not in MODES:
         raise UsageError(f"--boxes must be one of {', '.join(MODES)}, got {boxes!r}")
     if norm not in NORMS:
@@ -321,6 +327,8 @@ def process_video(
     multi: bool = False,
     smooth: int | None = None,
     scale: str = "fixed",
+    steady: int | None = None,
+    torso: bool = True,
     progress: bool = False,
     precision: str = "float32",
     on_result: Callable[[FrameResult, np.ndarray], None] | None = None,
@@ -340,7 +348,7 @@ def process_video(
 
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
     input_path = Path(input)
-    check_stage_options(threshold, nobody, smooth, boxes, norm, batch, scale)
+    check_stage_options(threshold, nobody, smooth, boxes, norm, batch, scale, steady)
     if start is not None and end is not None and end <= start:
         raise UsageError(f"--end ({end}) must be after --start ({start})")
     if aspect not in ("square", "keep"):
@@ -359,7 +367,8 @@ def process_video(
         cm = model if isinstance(model, CamModel) else load_model(model)
         if precision != "float32":
             cm.set_precision(precision)
-        stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale)  # may refuse the model
+        stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale, steady,
+                              torso)  # may refuse the model
         _check_out_dir(out_dir)
         summary = _run(cm, reader, input_path, paths, gif_cap(reader), batch or DEFAULT_BATCH, stages, aspect,
                        progress, on_result, handle_signals)
