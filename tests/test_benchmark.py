@@ -69,3 +69,15 @@ def test_cli_benchmark_json_and_errors(tiny_model_path, tmp_path, capsys):
     assert main(["benchmark", "--seeds", "x"]) == 2
     assert capsys.readouterr().err.startswith("error: --seeds")
     assert main(["benchmark", "--seeds", "9", "--duration", "0"]) == 2
+
+
+def test_ablate_seeds_one_row_per_configuration(tiny_model, tmp_path):
+    from videocam.eval.ablation import default_configs
+    from videocam.eval.benchmark import ablate_seeds, format_ablation
+
+    result = ablate_seeds([4], model=tiny_model, cache=tmp_path, duration_s=1.0, size=(160, 90), progress=False)
+    assert list(result) == [c.name for c in default_configs()]
+    for d in result.values():
+        assert [r["seed"] for r in d["rows"]] == [4] and d["rows"][0]["frames"] == 25
+    table = format_ablation(result)
+    assert table.count("\n") == len(result) + 1 and "run --multi (territory)" in table

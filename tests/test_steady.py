@@ -107,3 +107,17 @@ def test_territory_splits_neighbours_that_one_class_lights():
                      [r.with_(notes={}, boxes=[], label="")])[0]
     ann_old = next(b for b in old.boxes if b.label == "ann")
     assert ann_old.x1 - ann_old.x0 > boxes["ann"].x1 - boxes["ann"].x0  # the old ann box ran on over bob
+
+
+def test_panel_rule_shrinks_a_panel_only():
+    from videocam.stages.localize import PANEL_MAX_HEIGHT, PANEL_SHRINK, panel_boxes
+
+    W, H = 640, 360
+    panel = [Box(n, 0.5, x, 100, x + 150, 250) for n, x in (("ann", 0), ("bob", 200), ("cy", 420))]
+    out = panel_boxes(panel, W, H)
+    for b, o in zip(panel, out):
+        assert (o.x0 + o.x1) / 2 == (b.x0 + b.x1) / 2 and o.label == b.label
+        assert abs((o.x1 - o.x0) - 150 * PANEL_SHRINK[0]) <= 1 and abs((o.y1 - o.y0) - 150 * PANEL_SHRINK[1]) <= 1
+    assert panel_boxes(panel[:2], W, H) == panel[:2]  # two people: not a panel
+    tall = panel[:2] + [Box("cy", 0.5, 420, 0, 570, int(PANEL_MAX_HEIGHT * H) + 1)]
+    assert panel_boxes(tall, W, H) == tall  # a close-up among them: not a panel

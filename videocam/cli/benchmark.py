@@ -11,10 +11,20 @@ def cmd_benchmark(a) -> int:
     if not a.duration > 0:
         from videocam.errors import UsageError
         raise UsageError(f"--duration must be > 0, got {a.duration}")
+    if a.ablate:
+        from videocam.eval.benchmark import ablate_seeds, format_ablation
+        result = ablate_seeds(seeds, model=a.model, cache=a.cache, duration_s=a.duration, scale=a.scale)
+        print(f"mean (worst seed) over seeds {a.seeds}:")
+        print(format_ablation(result))
+        if a.json:
+            write_json(result, a.json)
+            print(f"wrote {a.json}")
+        return 0
     result = run_benchmark(
         seeds, model=a.model, cache=a.cache, out=a.out, duration_s=a.duration, progress=True,
         multi=a.multi, smooth=a.smooth, threshold=a.threshold, boxes=a.boxes, norm=a.norm, nobody=a.nobody,
         scale=a.scale, batch=a.batch, aspect=a.aspect, steady=a.steady, torso=not a.no_torso,
+        panel=not a.no_panel,
     )
     print(format_table(result, markdown=a.markdown))
     if a.json:
@@ -46,5 +56,9 @@ def register(subparsers) -> None:
     p.add_argument("--out", default=None, metavar="DIR", help="where the per-seed CSVs go (default CACHE/runs)")
     p.add_argument("--json", default=None, metavar="FILE", help="also write every figure as JSON here")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    p.add_argument("--ablate", action="store_true",
+                   help="instead: each stage on and off (the rows of `videocam ablate`), one forward pass per "
+                        "video, mean (worst seed) per configuration; of the stage flags only --model and "
+                        "--scale apply")
     add_stage_options(p, None, "frames per forward pass (default: run's)")
     p.set_defaults(func=cmd_benchmark)

@@ -187,6 +187,56 @@ def seed_role(seed: int) -> str:
     return "tuning" if seed in TUNING_SEEDS else "report" if seed in REPORT_SEEDS else ""
 
 
+ABLATION_KEYS = ("label_accuracy", "label_accuracy_multi", "nobody_precision", "nobody_recall", "box_recall_single",
+                 "multi_recall", "box_recall", "box_precision", "flicker")
+
+
+def ablate_seeds(seeds: Sequence[int], model=None, cache=DEFAULT_CACHE, duration_s: float = DURATION_S, size=SIZE,
+                 fps: int = FPS, scale: str = "fixed", progress: bool = True) -> dict:
+    """Each stage on and off (`videocam.eval.ablation.default_configs`) on every seed's video:
+    one forward pass per video, every configuration replayed on it. Returns
+    `{config name: {"rows", "mean", "worst"}}`, in the configurations' order."""
+    from tqdm import tqdm
+
+    from videocam.eval.ablation import default_configs, forward_video, replay
+    from videocam.eval.score import score_tables
+    from videocam.io.csvfile import read_csv
+    from videocam.model.cam_model import CamModel, load_model
+
+    cm = model if isinstance(model, CamModel) else load_model(model)
+    configs = default_configs(rescale_model=cm if scale == "adaptive" else None)
+    per: dict[str, list] = {c.name: [] for c in configs}
+    for seed in tqdm([int(s) for s in seeds], desc="ablation", unit="video", disable=not progress):
+        mp4, truth = ensure_video(seed, cache, duration_s, size, fps)
+        raw = forward_video(cm, mp4)
+        truth_table = read_csv(truth)
+        for c in configs:
+            d = score_tables(replay(raw, c), truth_table)
+            per[c.name].append({"seed": seed, **{k: v for k, v in d.items() if k != "counts"}})
+        del raw
+    out = {}
+    for name, rows in per.items():
+        mean, worst = summarize(rows)
+        out[name] = {"rows": rows, "mean": mean, "worst": worst}
+    return out
+
+
+def format_ablation(result: dict) -> str:
+    """Markdown: one row per configuration, each cell `mean (worst)`."""
+    names = {"label_accuracy": "label acc", "label_accuracy_multi": "label 2+", "nobody_precision": "nobody P",
+             "nobody_recall": "nobody R", "box_recall_single": "box R@.5 (1 person)", "multi_recall": "multi R@.3",
+             "box_recall": "box R@.5", "box_precision": "box P@.5", "flicker": "flicker"}
+    head = ["configuration"] + [names[k] for k in ABLATION_KEYS]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, d in result.items():
+        cells = []
+        for k in ABLATION_KEYS:
+            m, w = d["mean"].get(k), d["worst"].get(k)
+            cells.append("n/a" if m is None else f"{m:.3f} ({w['value']:.2f})")
+        lines.append("| " + " | ".join([name] + cells) + " |")
+    return "\n".join(lines)
+
+
 def write_json(result: dict, path) -> None:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)

@@ -82,7 +82,8 @@ class RunSummary(RateAndExit):
 
 def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str = "max",
                  nobody: float | None = None, multi: bool = False, smooth: int | None = None,
-                 scale: str = "fixed", steady: int | None = None, torso: bool = True) -> list[Stage]:
+                 scale: str = "fixed", steady: int | None = None, torso: bool = True,
+                 panel: bool = True) -> list[Stage]:
     """The stage chain for a model: [Smooth] -> Decide -> [Steady] -> [Multi] -> [Rescale] -> Localize."""
     stages: list[Stage] = []
     k = DEFAULT_SMOOTH if smooth is None else int(smooth)
@@ -102,7 +103,7 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
     if scale == "adaptive":
         from videocam.stages.rescale import Rescale
         stages.append(Rescale(model))  # refuses FC-head models
-    stages.append(Localize(threshold=threshold, norm=norm, mode=boxes, torso=torso))
+    stages.append(Localize(threshold=threshold, norm=norm, mode=boxes, torso=torso, panel=panel))
     return stages
 
 
@@ -329,6 +330,7 @@ def process_video(
     scale: str = "fixed",
     steady: int | None = None,
     torso: bool = True,
+    panel: bool = True,
     progress: bool = False,
     precision: str = "float32",
     on_result: Callable[[FrameResult, np.ndarray], None] | None = None,
@@ -368,7 +370,7 @@ def process_video(
         if precision != "float32":
             cm.set_precision(precision)
         stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale, steady,
-                              torso)  # may refuse the model
+                              torso, panel)  # may refuse the model
         _check_out_dir(out_dir)
         summary = _run(cm, reader, input_path, paths, gif_cap(reader), batch or DEFAULT_BATCH, stages, aspect,
                        progress, on_result, handle_signals)

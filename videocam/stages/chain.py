@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from videocam.stages.localize import cam_boxes, torso_box
+from videocam.stages.localize import cam_boxes, panel_boxes, torso_box
 from videocam.types import NOBODY, FrameResult
 
 Stage = Callable[[list[FrameResult]], list[FrameResult]]
@@ -70,12 +70,14 @@ class Decide:
 class Localize:
     """Boxes from the CAM of every present class (paper: 20% of max, largest region);
     `torso`: the torso rule of `videocam.stages.localize.torso_box` on top, for a frame with
-    one box (on the tuning seeds it cost multi-person recall wherever a box spans two people)."""
+    one box (on the tuning seeds it cost multi-person recall wherever a box spans two people);
+    `panel`: the panel rule of `videocam.stages.localize.panel_boxes` for frames with several."""
 
     threshold: float = 0.2
     norm: str = "max"
     mode: str = "union"
     torso: bool = True
+    panel: bool = True
 
     def __call__(self, results: list[FrameResult]) -> list[FrameResult]:
         for r in results:
@@ -86,7 +88,11 @@ class Localize:
                 boxes += cam_boxes(cam, r.frame.width, r.frame.height, label=r.classes[c],
                                    score=float(r.probs[c]), threshold=self.threshold, norm=self.norm,
                                    mode=self.mode)
-            if self.torso and len(boxes) == 1:  # one person on screen (see torso_box)
+            if self.mode == "all":  # boxes are regions, not people: neither rule applies
+                pass
+            elif self.torso and len(boxes) == 1:  # one person on screen (see torso_box)
                 boxes = [torso_box(boxes[0], r.frame.width, r.frame.height)]
+            elif self.panel:
+                boxes = panel_boxes(boxes, r.frame.width, r.frame.height)
             r.boxes = boxes
         return results

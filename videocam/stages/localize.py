@@ -30,6 +30,15 @@ MODES = ("largest", "all", "union")
 # shots (narrower boxes, cut by a desk) are left alone.
 TORSO_MIN_WIDTH = 0.3
 TORSO_WIDEN = 1.1
+# The panel rule (video stages, frames with several boxes): a 14x14 map boxes a small person
+# about 1.85x too wide and 1.25x too tall (the blur of a cell each side). When a frame has at
+# least PANEL_MIN_BOXES boxes, all under PANEL_MAX_HEIGHT of the frame tall (a panel in a wide
+# shot, not a close-up split between look-alike classes), each shrinks about its centre to
+# PANEL_SHRINK (width, height). Tuning seeds 201-205, --multi: box recall @0.5 on 2+-people
+# frames 0.33 -> 0.65, box precision @0.5 0.42 -> 0.62, recall @0.3 0.80 -> 0.84.
+PANEL_MIN_BOXES = 3
+PANEL_MAX_HEIGHT = 0.7
+PANEL_SHRINK = (0.6, 0.8)
 UNION_PEAK = 0.5  # a region joins the union when its peak is at least this fraction of the max
 WORK_SIDE = 224  # long side of the mask the regions are found on
 
@@ -116,6 +125,21 @@ def torso_box(box: Box, width: int, height: int, min_width: float = TORSO_MIN_WI
     cx, half = (box.x0 + box.x1) / 2.0, w * widen / 2.0
     return Box(label=box.label, score=box.score, x0=max(0, int(np.floor(cx - half))), y0=box.y0,
                x1=min(width, int(np.ceil(cx + half))), y1=int(height))
+
+
+def panel_boxes(boxes: list[Box], width: int, height: int, min_boxes: int = PANEL_MIN_BOXES,
+                max_height: float = PANEL_MAX_HEIGHT, shrink: tuple[float, float] = PANEL_SHRINK) -> list[Box]:
+    """The panel rule (see PANEL_MIN_BOXES): the boxes of a frame showing a panel, shrunk about
+    their centres; any other set of boxes is returned as is."""
+    if len(boxes) < min_boxes or any(b.y1 - b.y0 >= max_height * height for b in boxes):
+        return list(boxes)
+    out = []
+    for b in boxes:
+        cx, cy = (b.x0 + b.x1) / 2.0, (b.y0 + b.y1) / 2.0
+        hw, hh = (b.x1 - b.x0) * shrink[0] / 2.0, (b.y1 - b.y0) * shrink[1] / 2.0
+        out.append(Box(label=b.label, score=b.score, x0=max(0, int(np.floor(cx - hw))), y0=max(0, int(np.floor(cy - hh))),
+                       x1=min(width, int(np.ceil(cx + hw))), y1=min(height, int(np.ceil(cy + hh)))))
+    return out
 
 
 def iou(a: Box | tuple, b: Box | tuple) -> float:
