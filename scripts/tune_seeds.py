@@ -5,7 +5,9 @@ cut detector's 32x18 thumbnails); each configuration then replays the stage chai
 cache, so a sweep of many configurations costs seconds per seed. The published figures come
 from `videocam benchmark`, which runs the real `run` path; this is only for choosing.
 
-    python scripts/tune_seeds.py            # the configurations in CONFIGS, on TUNING_SEEDS
+    python scripts/tune_seeds.py            # the rows of `videocam ablate`, on TUNING_SEEDS
+
+To try an idea, pass `sweep` a dict of name -> a function returning a fresh stage chain.
 """
 from __future__ import annotations
 
@@ -134,12 +136,7 @@ def sweep(configs: dict, seeds=TUNING_SEEDS, model_path="samples/model.keras", c
 
 
 if __name__ == "__main__":
-    from videocam.stages.chain import Decide, Localize
-    from videocam.stages.multi import Multi
-    from videocam.stages.smooth import Smooth
+    # the rows of `videocam ablate` (each stage on and off, up to run's defaults and --multi)
+    from videocam.eval.ablation import default_configs
 
-    configs = {
-        "default (smooth 5)": lambda: [Smooth(5), Decide(), Localize()],
-        "multi (smooth 5)": lambda: [Smooth(5), Decide(), Multi(), Localize()],
-    }
-    sweep(configs)
+    sweep({c.name: c.stages for c in default_configs()})
