@@ -14,8 +14,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
-
 from report_pages import APPEARANCES, FPS, SCRIPT, level, read_summary, write_run, write_truth, write_video
+
 from videocam.cli.main import main
 from videocam.eval.report_html import INDEX_NAME
 

@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-
 from report_pages import APPEARANCES, CLASSES, SCRIPT, level, read_summary, write_run, write_truth, write_video
+
 from videocam.cli.main import build_parser, main
 from videocam.eval import report, report_html, thumbs
 from videocam.io.csvfile import read_csv

@@ -46,7 +46,8 @@ def cmd_live(a) -> int:
         a.source, model=a.model, record=a.record, csv=a.csv,
         display=False if a.no_display else None, max_frames=a.max_frames,
         threshold=a.threshold, boxes=a.boxes, norm=a.norm, aspect=a.aspect, nobody=a.nobody,
-        multi=a.multi, smooth=a.smooth, scale=a.scale, batch=a.batch,
+        multi=a.multi, smooth=a.smooth, scale=a.scale, batch=a.batch, steady=a.steady, torso=not a.no_torso,
+        panel=not a.no_panel,
     )
     print(summary.describe(), flush=True)
     return summary.exit_code

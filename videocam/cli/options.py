@@ -69,10 +69,26 @@ def add_box_options(p) -> None:
                    help="squash frames to the model's square input (default), or keep the aspect ratio")
 
 
+def add_video_box_options(p) -> None:
+    """Box and label rules of the video stages (not of still images)."""
+    p.add_argument("--no-torso", action="store_true",
+                   help="turn off the torso rule (default on): the one box of a frame, when at least "
+                        "0.3 of the frame wide, reaches down to the frame's bottom edge and is 1.1x as wide "
+                        "(a close-up or medium shot frames a person from the chest up; the CAM stops at the tie)")
+    p.add_argument("--no-panel", action="store_true",
+                   help="turn off the panel rule (default on): when a frame has 3 or more boxes, all under "
+                        "0.7 of the frame tall (a panel in a wide shot, with --multi), each shrinks about its "
+                        "centre to 0.6x the width and 0.8x the height (a 14x14 map boxes small people too large)")
+    p.add_argument("--steady", type=int_at_least("--steady", 0), default=None, metavar="K",
+                   help="label hysteresis within a shot: keep the label unless another one's share of "
+                        "the last ~K frames' decisions is 0.6 higher; reset at cuts (0 = off; default 40)")
+
+
 def add_stage_options(p, batch_default: int | None, batch_help: str) -> None:
     """The stage chain's flags shared by `run` and `live` (see `videocam.stages.chain.build_stages`)."""
     add_model(p)
     add_box_options(p)
+    add_video_box_options(p)
     p.add_argument("--nobody", type=unit_interval("--nobody"), default=None, metavar="P",
                    help="call a frame 'nobody' when the top probability is below P "
                         "(default: the model's nobody class, or a measured default)")

@@ -33,7 +33,8 @@ def cmd_run(a) -> int:
     summary = process_video(
         a.input, model=a.model, out_dir=a.out, gif=a.gif, mp4=not a.no_mp4, csv=not a.no_csv,
         batch=a.batch, threshold=a.threshold, boxes=a.boxes, norm=a.norm, start=a.start, end=a.end,
-        aspect=a.aspect, nobody=a.nobody, multi=a.multi, smooth=a.smooth, scale=a.scale, progress=True,
+        aspect=a.aspect, nobody=a.nobody, multi=a.multi, smooth=a.smooth, scale=a.scale, steady=a.steady,
+        torso=not a.no_torso, panel=not a.no_panel, progress=True,
         precision=a.precision, every=a.every, fps=a.fps,
     )
     print(summary.describe())

@@ -33,29 +33,42 @@ class Config:
     boxes: str = "union"
     threshold: float = 0.2
     rescale: Any = None  # a CamModel: box from an adapted pass (videocam.stages.rescale.Rescale)
+    steady: int = 0  # label hysteresis (videocam.stages.steady); 0 = off
+    torso: bool = False  # the torso box rule (videocam.stages.localize.torso_box)
+    panel: bool = False  # the panel box rule (videocam.stages.localize.panel_boxes)
 
     def stages(self):
         from videocam.stages.chain import build_chain
         return build_chain(smooth=self.smooth, smooth_kw=self.smooth_kw, nobody_below=self.nobody_below,
-                           use_nobody=self.nobody, multi=self.multi, multi_kw=self.multi_kw,
-                           rescale_model=self.rescale, threshold=self.threshold, boxes=self.boxes)
+                           use_nobody=self.nobody, steady=self.steady, multi=self.multi, multi_kw=self.multi_kw,
+                           rescale_model=self.rescale, threshold=self.threshold, boxes=self.boxes,
+                           torso=self.torso, panel=self.panel)
 
 
 def default_configs(smooth: int = 5, boxes: str = "union", threshold: float = 0.2,
                     rescale_model=None) -> list[Config]:
-    """The table's rows; with `rescale_model`, two more rows with `--scale adaptive` boxes."""
+    """The table's rows, each stage added in turn up to `run`'s defaults, then `--multi` (its
+    territory rule, and the earlier peak rule); with `rescale_model`, two more rows with
+    `--scale adaptive` boxes."""
+    from videocam.stages.steady import STEADY_K
+
     kw = {"boxes": boxes, "threshold": threshold}
+    run = dict(smooth=smooth, steady=STEADY_K, torso=True, panel=True, **kw)
     rows = [
         Config("original: top class only", nobody=False, **kw),
         Config("+ nobody", nobody=True, **kw),
-        Config("+ nobody + multi", multi=True, **kw),
         Config(f"+ nobody + smooth {smooth}", smooth=smooth, **kw),
-        Config(f"all: nobody + multi + smooth {smooth}", multi=True, smooth=smooth, **kw),
+        Config(f"+ nobody + smooth {smooth} + steady {STEADY_K}", smooth=smooth, steady=STEADY_K, **kw),
+        Config("run default: + torso", **run),
+        Config("run --multi (territory)", multi=True, **run),
+        Config("run --multi, peak rule (before)", multi=True, multi_kw={"territory": False}, **run),
+        Config("run --multi, no torso", multi=True, **{**run, "torso": False}),
+        Config("run --multi, no panel", multi=True, **{**run, "panel": False}),
     ]
     if rescale_model is not None:
         rows += [
-            Config(f"+ nobody + smooth {smooth} + adaptive scale", smooth=smooth, rescale=rescale_model, **kw),
-            Config(f"all + adaptive scale", multi=True, smooth=smooth, rescale=rescale_model, **kw),
+            Config("run --scale adaptive", rescale=rescale_model, **run),
+            Config("run --multi --scale adaptive", multi=True, rescale=rescale_model, **run),
         ]
     return rows
 

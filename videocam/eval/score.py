@@ -5,6 +5,8 @@ frames in the truth, no predicted boxes, ...) is `None`, shown as `n/a`.
 
 - `label_accuracy`: over truth frames with exactly one person, predicted label
   == truth label.
+- `label_accuracy_multi`: the same over frames with two or more people (the
+  truth's label there is the person whose box is the largest).
 - `nobody_precision` / `nobody_recall`: a frame labelled `nobody` is the
   positive.
 - `box_recall` / `box_precision` (IoU 0.5) and `box_recall_0.3` /
@@ -115,6 +117,7 @@ def score_tables(pred, truth, iou_thresholds: Sequence[float] = (0.5, 0.3)) -> d
     # analysed at a constant rate every weight is exactly 1.
     w_all = _row_weights([float(_get(p, "time_s")) for p, _ in pairs])
     single_n = single_ok = 0.0
+    multi_ok = 0.0
     nb_tp = nb_pred = nb_truth = 0.0
     n_truth_boxes = n_pred_boxes = 0.0
     matched = {t: 0.0 for t in all_thrs}
@@ -153,6 +156,7 @@ def score_tables(pred, truth, iou_thresholds: Sequence[float] = (0.5, 0.3)) -> d
             single_boxes += w * len(tb)
         if people >= 2:
             multi_frames += w
+            multi_ok += w * (pl == tl)
             multi_boxes += w * len(tb)
             n["multi_frames"] += 1
             n["multi_boxes"] += len(tb)
@@ -162,6 +166,7 @@ def score_tables(pred, truth, iou_thresholds: Sequence[float] = (0.5, 0.3)) -> d
 
     d: dict = {"frames": len(pairs)}
     d["label_accuracy"] = _ratio(single_ok, single_n)
+    d["label_accuracy_multi"] = _ratio(multi_ok, multi_frames)
     d["nobody_precision"] = _ratio(nb_tp, nb_pred)
     d["nobody_recall"] = _ratio(nb_tp, nb_truth)
     d["box_recall"] = _ratio(matched[main], n_truth_boxes)
@@ -212,6 +217,7 @@ def score_files(pred_csv, truth_csv, iou_thresholds: Sequence[float] = (0.5, 0.3
 
 _ORDER = [
     ("label_accuracy", "label accuracy (one-person frames)", "single_frames"),
+    ("label_accuracy_multi", "label accuracy (2+ people: largest)", "multi_frames"),
     ("nobody_precision", "nobody precision", "nobody_pred"),
     ("nobody_recall", "nobody recall", "nobody_truth"),
     ("box_recall", "box recall @0.5", "truth_boxes"),

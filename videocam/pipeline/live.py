@@ -114,6 +114,9 @@ def run_live(
     scale: str = "fixed",
     batch: int = 1,
     aspect: str = "square",
+    steady: int | None = None,
+    torso: bool = True,
+    panel: bool = True,
     realtime: bool = True,
     capture_factory: Callable | None = None,
     window=None,
@@ -130,7 +133,7 @@ def run_live(
     writes them (temporary names, renamed at the end).
     """
     say = say or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    check_stage_options(threshold, nobody, smooth, boxes, norm, batch, scale)
+    check_stage_options(threshold, nobody, smooth, boxes, norm, batch, scale, steady)
     if max_frames is not None and int(max_frames) < 1:
         raise UsageError(f"--max-frames must be at least 1, got {max_frames}")
     record = _check_output("--record", record) if record else None
@@ -158,7 +161,7 @@ def run_live(
         cm = model if isinstance(model, CamModel) else load_model(model)
         if cm.gradcam:
             summary.notes.append(f"the model has no GAP head: using Grad-CAM on layer {cm.cam_layer_name}")
-        stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale)
+        stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale, steady, torso, panel)
         size = cm.input_size_for(src.width, src.height, aspect)
         src.scale_for_model(size)
         cm.probs_and_cams(np.zeros((batch, size[0], size[1], 3), np.float32))  # trace now, not on frame 1

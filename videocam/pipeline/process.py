@@ -21,6 +21,7 @@ import numpy as np
 from videocam.errors import UsageError, VideoError
 from videocam.pipeline.sampling import selector
 from videocam.stages.chain import DEFAULT_SMOOTH, build_stages, check_stage_options
+from videocam.stages.steady import STEADY_K
 from videocam.types import FrameResult
 
 DEFAULT_BATCH = 16
@@ -111,6 +112,9 @@ def process_video(
     multi: bool = False,
     smooth: int | None = None,
     scale: str = "fixed",
+    steady: int | None = None,
+    torso: bool = True,
+    panel: bool = True,
     progress: bool = False,
     precision: str = "float32",
     on_result: Callable[[FrameResult, np.ndarray], None] | None = None,
@@ -135,7 +139,7 @@ def process_video(
 
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
     input_path = Path(input)
-    check_stage_options(threshold, nobody, smooth, boxes, norm, batch, scale)
+    check_stage_options(threshold, nobody, smooth, boxes, norm, batch, scale, steady)
     select = selector(every, fps)
     if start is not None and end is not None and end <= start:
         raise UsageError(f"--end ({end}) must be after --start ({start})")
@@ -157,10 +161,13 @@ def process_video(
         cm = model if isinstance(model, CamModel) else load_model(model)
         if precision != "float32":
             cm.set_precision(precision)
-        if select is not None:  # --smooth K is K source frames: the same time span in analysed frames
+        if select is not None:  # --smooth/--steady K are K source frames: the same time span in analysed frames
+            share = select.share(reader.fps)
             k = DEFAULT_SMOOTH if smooth is None else int(smooth)
-            smooth = max(0, round(k * select.share(reader.fps)))
-        stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale)  # may refuse the model
+            smooth = max(0, round(k * share))
+            steady = max(0, round((STEADY_K if steady is None else int(steady)) * share))
+        stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale, steady,
+                              torso, panel)  # may refuse the model
         _check_out_dir(out_dir)
         summary = _run(cm, reader, input_path, paths, gif_cap(reader), batch or DEFAULT_BATCH, stages, aspect,
                        progress, on_result, handle_signals)

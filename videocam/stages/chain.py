@@ -30,37 +30,45 @@ def run_stages(stages: Iterable[Stage], results: list[FrameResult]) -> list[Fram
 
 
 def build_chain(*, smooth: int = 0, smooth_kw: dict | None = None, nobody_below: float | None = None,
-                use_nobody: bool = True, multi: bool = False, multi_kw: dict | None = None,
-                rescale_model=None, threshold: float = 0.2, norm: str = "max", boxes: str = "union") -> list[Stage]:
-    """[Smooth] -> Decide -> [Multi] -> [Rescale] -> Localize, every knob explicit (ablation rows use it)."""
+                use_nobody: bool = True, steady: int = 0, multi: bool = False, multi_kw: dict | None = None,
+                rescale_model=None, threshold: float = 0.2, norm: str = "max", boxes: str = "union",
+                torso: bool = False, panel: bool = False) -> list[Stage]:
+    """[Smooth] -> Decide -> [Steady] -> [Multi] -> [Rescale] -> Localize, every knob explicit
+    (ablation rows use it; `build_stages` fills in run's defaults)."""
     stages: list[Stage] = []
     if smooth > 1:
         from videocam.stages.smooth import Smooth
         stages.append(Smooth(smooth, **(smooth_kw or {})))
     stages.append(Decide(nobody_below=nobody_below, use_nobody=use_nobody))
+    if steady > 0:
+        from videocam.stages.steady import Steady
+        stages.append(Steady(steady, own_cuts=smooth <= 1))  # Smooth's cuts when it runs, else its own
     if multi:
         from videocam.stages.multi import Multi
         stages.append(Multi(**(multi_kw or {})))
     if rescale_model is not None:
         from videocam.stages.rescale import Rescale
         stages.append(Rescale(rescale_model))  # refuses FC-head models
-    stages.append(Localize(threshold=threshold, norm=norm, mode=boxes))
+    stages.append(Localize(threshold=threshold, norm=norm, mode=boxes, torso=torso, panel=panel))
     return stages
 
 
 def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str = "max",
                  nobody: float | None = None, multi: bool = False, smooth: int | None = None,
-                 scale: str = "fixed") -> list[Stage]:
+                 scale: str = "fixed", steady: int | None = None, torso: bool = True,
+                 panel: bool = True) -> list[Stage]:
     """The chain `run` and `live` use for a model, with their defaults filled in."""
+    from videocam.stages.steady import STEADY_K
     if nobody is None and NOBODY not in model.classes:
         nobody = DEFAULT_NOBODY_BELOW
     return build_chain(smooth=DEFAULT_SMOOTH if smooth is None else int(smooth), nobody_below=nobody,
-                       multi=multi, rescale_model=model if scale == "adaptive" else None,
-                       threshold=threshold, norm=norm, boxes=boxes)
+                       steady=STEADY_K if steady is None else int(steady), multi=multi,
+                       rescale_model=model if scale == "adaptive" else None,
+                       threshold=threshold, norm=norm, boxes=boxes, torso=torso, panel=panel)
 
 
 def check_stage_options(threshold=0.2, nobody=None, smooth=None, boxes="union", norm="max",
-                        batch=None, scale="fixed") -> None:
+                        batch=None, scale="fixed", steady=None) -> None:
     """Usage errors for the options `run` and `live` share, before anything is opened."""
     from videocam.model.cam import NORMS
     from videocam.stages.localize import MODES
@@ -72,6 +80,8 @@ def check_stage_options(threshold=0.2, nobody=None, smooth=None, boxes="union", 
         raise UsageError(f"--nobody must be between 0 and 1 (exclusive), got {nobody}")
     if smooth is not None and int(smooth) < 0:
         raise UsageError(f"--smooth must be >= 0, got {smooth}")
+    if steady is not None and int(steady) < 0:
+        raise UsageError(f"--steady must be >= 0, got {steady}")
     if boxes not in MODES:
         raise UsageError(f"--boxes must be one of {', '.join(MODES)}, got {boxes!r}")
     if norm not in NORMS:
