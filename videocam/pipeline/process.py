@@ -326,6 +326,9 @@ def process_video(
     on_result: Callable[[FrameResult, np.ndarray], None] | None = None,
     handle_signals: bool = True,
     warn: Callable[[str], None] | None = None,
+    name: str | None = None,
+    warmup_until: float | None = None,
+    gif_fps: float | None = None,
 ) -> RunSummary:
     """Annotate a video file: `<stem>.cam.mp4`, `<stem>.cam.csv` and (gif=True) `<stem>.cam.gif`.
 
@@ -334,6 +337,12 @@ def process_video(
     created. Outputs are written under temporary names and renamed when the
     run ends; SIGINT/SIGTERM stop reading, finish the frames in flight and
     close the files properly (`RunSummary.interrupted`, exit code 130/143).
+
+    For many videos and time chunks (`videocam.pipeline.many`, `.ray_engine`): `name`
+    replaces the input's stem in the output names; frames shown before `warmup_until`
+    (seconds) go through the model and the stages (warming up smoothing and the cut
+    detector) but are neither written nor counted; `gif_fps` replaces the GIF frame
+    rate this video would get on its own.
     """
     from videocam.model.cam_model import CamModel, load_model
     from videocam.io.reader import VideoReader
@@ -346,7 +355,7 @@ def process_video(
     if aspect not in ("square", "keep"):
         raise UsageError(f"--aspect must be square or keep, got {aspect!r}")
     out_dir = Path(out_dir)
-    paths = output_paths(input_path, out_dir, mp4, csv, gif)
+    paths = output_paths(Path(name) if name else input_path, out_dir, mp4, csv, gif)
     if not paths and on_result is None:
         raise UsageError("nothing to write: --no-mp4 and --no-csv without --gif")
     if input_path.exists():
@@ -361,8 +370,8 @@ def process_video(
             cm.set_precision(precision)
         stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale)  # may refuse the model
         _check_out_dir(out_dir)
-        summary = _run(cm, reader, input_path, paths, gif_cap(reader), batch or DEFAULT_BATCH, stages, aspect,
-                       progress, on_result, handle_signals)
+        summary = _run(cm, reader, input_path, paths, gif_fps or gif_cap(reader), batch or DEFAULT_BATCH,
+                       stages, aspect, progress, on_result, handle_signals, warmup_until)
     finally:
         reader.close()
     if not summary.interrupted:
@@ -398,7 +407,7 @@ def gif_cap(reader) -> float:
 
 
 def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, progress, on_result,
-         handle_signals) -> RunSummary:
+         handle_signals, warmup_until=None) -> RunSummary:
     from tqdm import tqdm
 
     from videocam.pipeline.threads import AsyncSink
@@ -426,11 +435,14 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
         for frames, probs, cams in forward_stream(cm.probs_and_cams, prefetch, stop=stop.event):
             results = [FrameResult(frame=f, classes=classes, probs=probs[i], cams=cams[i])
                        for i, f in enumerate(frames)]
-            sink.put(run_stages(stages, results))
-            summary.frames += len(frames)
+            results = run_stages(stages, results)
+            if warmup_until is not None and results and results[0].frame.time_s < warmup_until - 1e-6:
+                results = [r for r in results if r.frame.time_s >= warmup_until - 1e-6]  # warm-up only
+            sink.put(results)
+            summary.frames += len(results)
             if bar.total is not None and bar.n + len(frames) > bar.total:
                 bar.total = None  # the header's frame count was wrong: count on without a total
-            bar.update(len(frames))
+            bar.update(len(results))
         if summary.frames == 0 and not stop.event.is_set():
             from videocam.errors import VideoError
             where = " between --start and --end" if reader.start_s or reader.end_s is not None else ""

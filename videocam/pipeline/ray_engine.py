@@ -1,0 +1,266 @@
+"""`process_videos(..., engine="ray")`: the same run on Ray (`pip install -e ".[ray]"`).
+
+- The driver connects (`address`, else $RAY_ADDRESS, else a local Ray on this machine),
+  starts `workers` actors that each load the model once (`_Worker`; restarted by Ray if
+  their process dies, and the chunk they held is retried), and only plans, schedules and
+  reports: what crosses the object store is file names, packet times, and small result
+  dicts. Frames never pass through the driver: workers decode the input and write the
+  outputs themselves, so every node needs the inputs and `--out` at the same paths (one
+  machine, or a shared filesystem).
+- Planning (`chunks.scan_video`, a zero-CPU task) lists each video's packet times; the
+  driver cuts long videos into chunks at keyframes (`chunks.cut_video`); each chunk runs
+  on a free worker, longest first; when a video's chunks are done a zero-CPU task joins
+  them (`chunks.join_outputs`) into the usual `<name>.cam.*` files.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from videocam.errors import ModelError, UsageError, VideocamError, first_line
+
+INSTALL_HINT = 'pip install -e ".[ray]" (or: pip install ray)'
+MAX_RESTARTS = 3          # per worker; each restart reloads the model
+MAX_TASK_RETRIES = 3      # a chunk whose worker died runs again on the restarted worker
+CHUNKS_PER_WORKER = 4     # auto chunk size: about this many chunks per worker over the whole run
+
+
+def require_ray():
+    try:
+        import ray
+    except ImportError:
+        raise UsageError(f"--engine ray needs Ray, which is not installed: {INSTALL_HINT}") from None
+    return ray
+
+
+class _Worker:
+    """A Ray actor: the model, loaded once; runs chunks one at a time."""
+
+    def __init__(self, model, precision: str, threads: int | None):
+        self.error = None
+        try:
+            from videocam.model._backend import _quiet_env, backend
+            _quiet_env()
+            if threads and backend() == "tensorflow":
+                from videocam.model._backend import tf
+                tf().config.threading.set_intra_op_parallelism_threads(int(threads))
+                tf().config.threading.set_inter_op_parallelism_threads(int(threads))
+            from videocam.model.cam_model import load_model
+            self.model = load_model(model)
+            if precision != "float32":
+                self.model.set_precision(precision)
+        except VideocamError as e:
+            self.error = str(e)
+
+    def ready(self):
+        """(pid, error): the model is loaded, or why not."""
+        return os.getpid(), self.error
+
+    def run_chunk(self, chunk, options: dict) -> dict:
+        from videocam.pipeline.process import process_video
+
+        warnings: list[str] = []
+        t0 = time.perf_counter()
+        try:
+            s = process_video(chunk.video, model=self.model, out_dir=chunk.out_dir, name=chunk.part_name,
+                              start=chunk.read_from, end=chunk.end_s, warmup_until=chunk.keep_from,
+                              gif_fps=chunk.gif_fps, handle_signals=False, progress=False,
+                              warn=warnings.append, **options)
+        except VideocamError as e:
+            return {"error": str(e)}
+        except Exception as e:  # noqa: BLE001 - one line for the driver, not a remote traceback
+            return {"error": f"unexpected {type(e).__name__}: {first_line(e)}"}
+        return {"frames": s.frames, "seconds": time.perf_counter() - t0, "warnings": warnings,
+                "outputs": {k: str(p) for k, p in s.outputs.items()}, "pid": os.getpid()}
+
+
+def _join(parts: dict, final: dict, out_dir: str, name: str, discard: bool) -> dict:
+    """Zero-CPU task: join a video's chunk files into its final outputs (or throw them away)."""
+    from videocam.pipeline.chunks import join_outputs, remove_chunk_dir
+
+    try:
+        if discard:
+            return {}
+        try:
+            counts = join_outputs({k: [Path(p) for p in v] for k, v in parts.items()},
+                                  {k: Path(p) for k, p in final.items()})
+        except VideocamError as e:
+            return {"error": str(e)}
+        except Exception as e:  # noqa: BLE001
+            return {"error": f"unexpected {type(e).__name__} joining chunks: {first_line(e)}"}
+        return {"counts": counts}
+    finally:
+        remove_chunk_dir(out_dir, name)
+
+
+def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
+    """Connect to Ray, quietly; True when this call started it (then the caller shuts it down)."""
+    ray = require_ray()
+    if ray.is_initialized():
+        return False
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    quiet = dict(log_to_driver=False, logging_level=logging.ERROR, include_dashboard=False)
+    try:
+        if address:
+            ray.init(address=address, **quiet)
+        else:
+            ray.init(num_cpus=num_cpus, **quiet)
+    except (ConnectionError, RuntimeError, ValueError) as e:
+        where = f"Ray at {address}" if address else "a local Ray"
+        raise UsageError(f"cannot start or reach {where}: {first_line(e)}") from None
+    return True
+
+
+def run_on_ray(todo, summary, model=None, out_dir="outputs", gif=False, mp4=True, csv=True,
+               address=None, workers=None, chunk_s=None, progress=False,
+               on_error: Callable[[str], None] | None = None, warn: Callable[[str], None] | None = None,
+               on_event: Callable[..., None] | None = None, worker_cpus: float = 1.0,
+               num_cpus: int | None = None, **options) -> None:
+    """Fill the rows of `todo` (`many.VideoRow`) by running their videos on Ray."""
+    from tqdm import tqdm
+
+    from videocam.pipeline.chunks import MIN_CHUNK_FRAMES, cut_video, scan_video
+    from videocam.pipeline.many import wanted_outputs
+
+    ray = require_ray()
+    on_error = on_error or (lambda m: print(f"error: {m}", file=sys.stderr, flush=True))
+    warn = warn or (lambda m: print(f"warning: {m}", file=sys.stderr, flush=True))
+    on_event = on_event or (lambda kind, **info: None)
+    if not todo:
+        return
+    started = connect(address, num_cpus)
+    actors = []
+    try:
+        cpus = float(ray.cluster_resources().get("CPU", 1))
+        n = int(workers) if workers else max(1, int(cpus // worker_cpus))
+        precision = options.pop("precision", "float32")
+        start, end = options.get("start"), options.get("end")
+        run_opts = {k: v for k, v in options.items() if k not in ("start", "end")}
+        run_opts.update(gif=gif, mp4=mp4, csv=csv)
+
+        # workers load the model while the videos are scanned
+        Worker = ray.remote(_Worker).options(num_cpus=worker_cpus, max_restarts=MAX_RESTARTS,
+                                             max_task_retries=MAX_TASK_RETRIES)
+        threads = max(1, int(math.ceil(worker_cpus)))
+        actors = [Worker.remote(model, precision, threads) for _ in range(n)]
+        scan = ray.remote(num_cpus=0)(scan_video)
+        scans = ray.get([scan.remote(r.video, start, end) for r in todo])
+        ready = ray.get([a.ready.remote() for a in actors])
+        errors = {e for _, e in ready if e}
+        if errors:
+            raise ModelError(sorted(errors)[0])
+        pids = [p for p, _ in ready]
+        on_event("workers", pids=pids)
+
+        total = sum(s.frames for s in scans if not s.error)
+        if chunk_s:
+            per = {s.video: max(1, int(round(chunk_s * s.fps))) for s in scans}
+        else:
+            auto = max(MIN_CHUNK_FRAMES, math.ceil(total / (n * CHUNKS_PER_WORKER)))
+            per = {s.video: auto for s in scans}
+        plans = {}
+        for row, s in zip(todo, scans):
+            plan = cut_video(s, row.name, out_dir, per[s.video], options.get("smooth"))
+            if plan.error:
+                row.outcome, row.error = "failed", plan.error
+                on_error(plan.error)
+            else:
+                plans[row.name] = (row, plan)
+        _schedule(ray, actors, pids, plans, out_dir, gif, mp4, csv, run_opts, progress, total,
+                  on_error, warn, on_event, wanted_outputs, tqdm)
+        now = ray.get([a.ready.remote() for a in actors])
+        restarted = sum(1 for (p, _), p0 in zip(now, pids) if p != p0)
+        if restarted:
+            summary.notes.append(f"{restarted} worker(s) died and were restarted; their chunks ran again")
+    except KeyboardInterrupt:
+        summary.interrupted = "SIGINT"
+        from videocam.pipeline.chunks import remove_chunk_dir
+        for r in todo:
+            if r.outcome == "pending":
+                r.outcome = "interrupted"
+                remove_chunk_dir(out_dir, r.name)
+    finally:
+        for a in actors:
+            try:
+                ray.kill(a)
+            except Exception:  # noqa: BLE001
+                pass
+        if started:
+            ray.shutdown()
+
+
+def _schedule(ray, actors, pids, plans, out_dir, gif, mp4, csv, run_opts, progress, total, on_error, warn,
+              on_event, wanted_outputs, tqdm) -> None:
+    """Chunks to free workers (longest first), joins as videos complete; rows filled in."""
+    pending = sorted((c for _, plan in plans.values() for c in plan.chunks), key=lambda c: -c.frames)
+    results: dict[str, list] = {name: [None] * len(plan.chunks) for name, (_, plan) in plans.items()}
+    began: dict[str, float] = {}
+    idle = list(range(len(actors)))
+    inflight: dict = {}     # ref -> (chunk, actor index)
+    joins: dict = {}        # ref -> name
+    join = ray.remote(num_cpus=0)(_join)
+    bar = tqdm(total=total or None, unit="frame", desc=f"{len(plans)} video(s) on {len(actors)} Ray worker(s)",
+               disable=not progress, dynamic_ncols=True, file=sys.stderr)
+    try:
+        while pending or inflight or joins:
+            while idle and pending:
+                i, c = idle.pop(0), pending.pop(0)
+                began.setdefault(c.name, time.perf_counter())
+                inflight[actors[i].run_chunk.remote(c, run_opts)] = (c, i)
+            done, _ = ray.wait(list(inflight) + list(joins), num_returns=1)
+            for ref in done:
+                if ref in joins:
+                    _joined(ray, ref, plans[joins.pop(ref)][0], began, on_error)
+                    continue
+                c, i = inflight.pop(ref)
+                try:
+                    res = ray.get(ref)
+                except ray.exceptions.RayActorError as e:
+                    res = {"error": f"worker died {MAX_TASK_RETRIES + 1} times on this chunk: {first_line(e)}"}
+                except ray.exceptions.RayError as e:
+                    res = {"error": f"Ray failed on this chunk: {first_line(e)}"}
+                idle.append(i)
+                results[c.name][c.index] = res
+                bar.update(res.get("frames", 0))
+                on_event("chunk", chunk=c, result=res,
+                         busy=[pids[j] for _, j in inflight.values()])
+                row, plan = plans[c.name]
+                if any(r is None for r in results[c.name]):
+                    continue
+                res_all = results[c.name]
+                bad = next((r["error"] for r in res_all if "error" in r), None)
+                for msg in dict.fromkeys(m for r in res_all for m in r.get("warnings", ())):
+                    warn(f"{row.video}: {msg}" if row.video not in msg else msg)
+                parts = {k: [r["outputs"][k] for r in res_all if k in r.get("outputs", {})]
+                         for k in ("mp4", "csv", "gif")}
+                final = {k: str(p) for k, p in wanted_outputs(Path(out_dir), row.name, mp4, csv, gif).items()}
+                if bad:
+                    row.outcome, row.error = "failed", bad if row.video in bad else f"{row.video}: {bad}"
+                    on_error(row.error)
+                row.frames = sum(r.get("frames", 0) for r in res_all)
+                row.outputs = final
+                joins[join.remote(parts, final, str(out_dir), row.name, bool(bad))] = c.name
+    finally:
+        bar.close()
+
+
+def _joined(ray, ref, row, began, on_error) -> None:
+    try:
+        res = ray.get(ref)
+    except ray.exceptions.RayError as e:
+        res = {"error": f"Ray failed joining the chunks: {first_line(e)}"}
+    if row.outcome == "failed":
+        row.outputs = {}
+        return
+    if "error" in res:
+        row.outcome, row.error, row.outputs = "failed", f"{row.video}: {res['error']}", {}
+        on_error(row.error)
+        return
+    row.outcome = "ok"
+    row.seconds = time.perf_counter() - began.get(row.name, time.perf_counter())
+    row.outputs = {k: p for k, p in row.outputs.items() if Path(p).exists()}
