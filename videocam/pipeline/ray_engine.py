@@ -116,6 +116,44 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
     return True
 
 
+class _RayMessages:
+    """Routes the raylet's messages, which Ray prints on the driver's stdout even with
+    `log_to_driver=False`, away from the terminal: a worker's death becomes one warning
+    line (Ray restarts it and retries its chunk), the rest goes to the debug log.
+
+    Wraps `ray._private.worker.print_to_stdstream` (private: left alone if it moved)."""
+
+    def __init__(self, warn: Callable[[str], None]):
+        self.warn = warn
+        self.deaths = 0
+        self._module = self._original = None
+
+    def __enter__(self):
+        try:
+            from ray._private import worker as rw
+            original = rw.print_to_stdstream
+        except (ImportError, AttributeError):  # pragma: no cover - another Ray layout
+            return self
+
+        def route(data, *args, **kwargs):
+            if not isinstance(data, dict) or data.get("pid") != "raylet":
+                return original(data, *args, **kwargs)
+            for line in data.get("lines", ()):
+                if "worker died" in str(line).lower():
+                    self.deaths += 1
+                    self.warn("a Ray worker died (its process was killed or crashed); Ray restarts it and "
+                              "runs its chunk again")
+                logging.getLogger("videocam.ray").debug("raylet: %s", line)
+
+        self._module, self._original = rw, original
+        rw.print_to_stdstream = route
+        return self
+
+    def __exit__(self, *exc):
+        if self._module is not None:
+            self._module.print_to_stdstream = self._original
+
+
 def run_on_ray(todo, summary, model=None, out_dir="outputs", gif=False, mp4=True, csv=True,
                address=None, workers=None, chunk_s=None, progress=False,
                on_error: Callable[[str], None] | None = None, warn: Callable[[str], None] | None = None,
@@ -135,6 +173,7 @@ def run_on_ray(todo, summary, model=None, out_dir="outputs", gif=False, mp4=True
         return
     started = connect(address, num_cpus)
     actors = []
+    quiet = _RayMessages(warn).__enter__()
     try:
         cpus = float(ray.cluster_resources().get("CPU", 1))
         n = int(workers) if workers else max(1, int(cpus // worker_cpus))
@@ -192,6 +231,7 @@ def run_on_ray(todo, summary, model=None, out_dir="outputs", gif=False, mp4=True
                 pass
         if started:
             ray.shutdown()
+        quiet.__exit__()
 
 
 def _schedule(ray, actors, pids, plans, out_dir, gif, mp4, csv, run_opts, progress, total, on_error, warn,
