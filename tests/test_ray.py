@@ -20,6 +20,7 @@ from test_many import decoded_times, read_rows, same_rows, shots_video  # noqa: 
 def local_ray():
     """One local Ray for the module (2 CPUs, no dashboard, quiet); shut down at the end."""
     assert not ray.is_initialized()
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # nothing reaches the network
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     yield
     ray.shutdown()

@@ -59,6 +59,7 @@ class ManySummary:
     index: Path | None = None
     notes: list = field(default_factory=list)
     interrupted: str | None = None
+    timings: dict = field(default_factory=dict)   # Ray: seconds to connect, have workers ready, work, shut down
 
     @property
     def failed(self) -> list[VideoRow]:

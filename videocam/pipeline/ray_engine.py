@@ -78,9 +78,14 @@ class _Worker:
         return {"frames": s.frames, "seconds": time.perf_counter() - t0, "warnings": warnings,
                 "outputs": {k: str(p) for k, p in s.outputs.items()}, "pid": os.getpid()}
 
+    def join(self, parts: dict, final: dict, out_dir: str, name: str, discard: bool) -> dict:
+        """Join a video's chunks: run by the worker that finished its last chunk, in its warm
+        process (a zero-CPU task would start a fresh Python and its imports: measured 3 s)."""
+        return _join(parts, final, out_dir, name, discard)
+
 
 def _join(parts: dict, final: dict, out_dir: str, name: str, discard: bool) -> dict:
-    """Zero-CPU task: join a video's chunk files into its final outputs (or throw them away)."""
+    """Join a video's chunk files into its final outputs (or throw them away); the chunk folder goes."""
     from videocam.pipeline.chunks import join_outputs, remove_chunk_dir
 
     try:
@@ -104,6 +109,7 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
     if ray.is_initialized():
         return False
     address = address or os.environ.get("RAY_ADDRESS") or None
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # Ray reports usage online unless told not to
     quiet = dict(log_to_driver=False, logging_level=logging.ERROR, include_dashboard=False)
     try:
         if address:
@@ -114,6 +120,34 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
         where = f"Ray at {address}" if address else "a local Ray"
         raise UsageError(f"cannot start or reach {where}: {first_line(e)}") from None
     return True
+
+
+class _Interrupts:
+    """SIGINT and SIGTERM both stop the driver the same way (KeyboardInterrupt): workers are
+    killed, chunk folders removed, a Ray it started shut down; the name is kept for the exit code."""
+
+    def __init__(self):
+        self.name: str | None = None
+        self._old: dict = {}
+
+    def install(self):
+        import signal
+        import threading
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, _frame):
+        import signal
+        if self.name is None:
+            self.name = signal.Signals(signum).name
+            raise KeyboardInterrupt
+
+    def restore(self):
+        import signal
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
 
 
 class _RayMessages:
@@ -171,10 +205,13 @@ def run_on_ray(todo, summary, model=None, out_dir="outputs", gif=False, mp4=True
     on_event = on_event or (lambda kind, **info: None)
     if not todo:
         return
-    started = connect(address, num_cpus)
-    actors = []
+    stop = _Interrupts().install()
     quiet = _RayMessages(warn).__enter__()
+    started, actors = False, []
+    t0 = time.perf_counter()
     try:
+        started = connect(address, num_cpus)
+        summary.timings["connect"] = time.perf_counter() - t0
         cpus = float(ray.cluster_resources().get("CPU", 1))
         n = int(workers) if workers else max(1, int(cpus // worker_cpus))
         precision = options.pop("precision", "float32")
@@ -194,7 +231,9 @@ def run_on_ray(todo, summary, model=None, out_dir="outputs", gif=False, mp4=True
         if errors:
             raise ModelError(sorted(errors)[0])
         pids = [p for p, _ in ready]
+        summary.timings["ready"] = time.perf_counter() - t0 - summary.timings["connect"]
         on_event("workers", pids=pids)
+        t1 = time.perf_counter()
 
         total = sum(s.frames for s in scans if not s.error)
         if chunk_s:
@@ -212,12 +251,17 @@ def run_on_ray(todo, summary, model=None, out_dir="outputs", gif=False, mp4=True
                 plans[row.name] = (row, plan)
         _schedule(ray, actors, pids, plans, out_dir, gif, mp4, csv, run_opts, progress, total,
                   on_error, warn, on_event, wanted_outputs, tqdm)
-        now = ray.get([a.ready.remote() for a in actors])
+        summary.timings["work"] = time.perf_counter() - t1
+        summary.notes.append(f"Ray: {'started' if started else 'joined'} in {summary.timings['connect']:.1f} s, "
+                             f"{n} worker(s) ready in {summary.timings['ready']:.1f} s more (model loaded once "
+                             f"per worker), chunks and joins {summary.timings['work']:.1f} s")
+        now = [ray.wait([a.ready.remote()], timeout=30)[0] for a in actors]
+        now = [ray.get(r[0]) if r else (None, None) for r in now] if all(now) else []
         restarted = sum(1 for (p, _), p0 in zip(now, pids) if p != p0)
         if restarted:
             summary.notes.append(f"{restarted} worker(s) died and were restarted; their chunks ran again")
     except KeyboardInterrupt:
-        summary.interrupted = "SIGINT"
+        summary.interrupted = stop.name or "SIGINT"
         from videocam.pipeline.chunks import remove_chunk_dir
         for r in todo:
             if r.outcome == "pending":
@@ -230,77 +274,110 @@ def run_on_ray(todo, summary, model=None, out_dir="outputs", gif=False, mp4=True
             except Exception:  # noqa: BLE001
                 pass
         if started:
+            t2 = time.perf_counter()
             ray.shutdown()
+            summary.timings["shutdown"] = time.perf_counter() - t2
         quiet.__exit__()
+        stop.restore()
 
 
 def _schedule(ray, actors, pids, plans, out_dir, gif, mp4, csv, run_opts, progress, total, on_error, warn,
               on_event, wanted_outputs, tqdm) -> None:
-    """Chunks to free workers (longest first), joins as videos complete; rows filled in."""
+    """Chunks to free workers, longest first; a video whose chunks are all back is joined by
+    the next free worker (joins go before chunks, so outputs appear as videos finish)."""
+    from videocam.pipeline.chunks import remove_chunk_dir
+
     pending = sorted((c for _, plan in plans.values() for c in plan.chunks), key=lambda c: -c.frames)
     results: dict[str, list] = {name: [None] * len(plan.chunks) for name, (_, plan) in plans.items()}
     began: dict[str, float] = {}
     idle = list(range(len(actors)))
     inflight: dict = {}     # ref -> (chunk, actor index)
-    joins: dict = {}        # ref -> name
-    join = ray.remote(num_cpus=0)(_join)
+    to_join: list = []      # (name, join arguments)
+    joins: dict = {}        # ref -> (name, actor index)
     bar = tqdm(total=total or None, unit="frame", desc=f"{len(plans)} video(s) on {len(actors)} Ray worker(s)",
                disable=not progress, dynamic_ncols=True, file=sys.stderr)
     try:
-        while pending or inflight or joins:
+        while pending or inflight or joins or to_join:
+            while idle and to_join:
+                i, (name, args) = idle.pop(0), to_join.pop(0)
+                joins[actors[i].join.remote(*args)] = (name, i)
             while idle and pending:
                 i, c = idle.pop(0), pending.pop(0)
                 began.setdefault(c.name, time.perf_counter())
                 inflight[actors[i].run_chunk.remote(c, run_opts)] = (c, i)
+            if not (inflight or joins):  # every worker is gone
+                for c in pending:
+                    results[c.name][c.index] = {"error": "no Ray worker left to run this chunk"}
+                pending.clear()
+                for name, _ in to_join:
+                    row = plans[name][0]
+                    if row.outcome != "failed":
+                        row.outcome, row.error = "failed", f"{row.video}: no Ray worker left to join its chunks"
+                        on_error(row.error)
+                    remove_chunk_dir(out_dir, name)
+                to_join.clear()
+                for name, (row, _) in plans.items():
+                    if row.outcome == "pending":
+                        row.outcome, row.error = "failed", f"{row.video}: no Ray worker left"
+                        on_error(row.error)
+                break
             done, _ = ray.wait(list(inflight) + list(joins), num_returns=1)
             for ref in done:
                 if ref in joins:
-                    _joined(ray, ref, plans[joins.pop(ref)][0], began, on_error)
+                    name, i = joins.pop(ref)
+                    if _joined(ray, ref, plans[name][0], began, on_error):
+                        idle.append(i)
                     continue
                 c, i = inflight.pop(ref)
                 try:
                     res = ray.get(ref)
-                except ray.exceptions.RayActorError as e:
-                    res = {"error": f"worker died {MAX_TASK_RETRIES + 1} times on this chunk: {first_line(e)}"}
+                    idle.append(i)
+                except ray.exceptions.RayActorError as e:  # restarts used up: this worker is gone
+                    res = {"error": f"its worker died {MAX_TASK_RETRIES + 1} times on this chunk: {first_line(e)}"}
                 except ray.exceptions.RayError as e:
                     res = {"error": f"Ray failed on this chunk: {first_line(e)}"}
-                idle.append(i)
+                    idle.append(i)
                 results[c.name][c.index] = res
                 bar.update(res.get("frames", 0))
-                on_event("chunk", chunk=c, result=res,
-                         busy=[pids[j] for _, j in inflight.values()])
-                row, plan = plans[c.name]
-                if any(r is None for r in results[c.name]):
-                    continue
-                res_all = results[c.name]
-                bad = next((r["error"] for r in res_all if "error" in r), None)
-                for msg in dict.fromkeys(m for r in res_all for m in r.get("warnings", ())):
-                    warn(f"{row.video}: {msg}" if row.video not in msg else msg)
-                parts = {k: [r["outputs"][k] for r in res_all if k in r.get("outputs", {})]
-                         for k in ("mp4", "csv", "gif")}
-                final = {k: str(p) for k, p in wanted_outputs(Path(out_dir), row.name, mp4, csv, gif).items()}
-                if bad:
-                    row.outcome, row.error = "failed", bad if row.video in bad else f"{row.video}: {bad}"
-                    on_error(row.error)
-                row.frames = sum(r.get("frames", 0) for r in res_all)
-                row.outputs = final
-                joins[join.remote(parts, final, str(out_dir), row.name, bool(bad))] = c.name
+                on_event("chunk", chunk=c, result=res, busy=[pids[j] for _, j in inflight.values()])
+                if all(r is not None for r in results[c.name]):
+                    to_join.append((c.name, _finish(plans[c.name][0], results[c.name], out_dir, gif, mp4, csv,
+                                                    on_error, warn, wanted_outputs)))
     finally:
         bar.close()
 
 
-def _joined(ray, ref, row, began, on_error) -> None:
+def _finish(row, res_all, out_dir, gif, mp4, csv, on_error, warn, wanted_outputs) -> tuple:
+    """A video's chunks are all back: its warnings and error, and the arguments of its join."""
+    bad = next((r["error"] for r in res_all if "error" in r), None)
+    for msg in dict.fromkeys(m for r in res_all for m in r.get("warnings", ())):
+        warn(msg if row.video in msg else f"{row.video}: {msg}")
+    parts = {k: [r["outputs"][k] for r in res_all if k in r.get("outputs", {})] for k in ("mp4", "csv", "gif")}
+    final = {k: str(p) for k, p in wanted_outputs(Path(out_dir), row.name, mp4, csv, gif).items()}
+    if bad:
+        row.outcome, row.error = "failed", bad if row.video in bad else f"{row.video}: {bad}"
+        on_error(row.error)
+    row.frames = sum(r.get("frames", 0) for r in res_all)
+    row.outputs = final
+    return parts, final, str(out_dir), row.name, bool(bad)
+
+
+def _joined(ray, ref, row, began, on_error) -> bool:
+    """Record a finished join; False when its worker is gone for good."""
+    alive = True
     try:
         res = ray.get(ref)
+    except ray.exceptions.RayActorError as e:
+        res, alive = {"error": f"its worker died joining the chunks: {first_line(e)}"}, False
     except ray.exceptions.RayError as e:
         res = {"error": f"Ray failed joining the chunks: {first_line(e)}"}
     if row.outcome == "failed":
         row.outputs = {}
-        return
-    if "error" in res:
+    elif "error" in res:
         row.outcome, row.error, row.outputs = "failed", f"{row.video}: {res['error']}", {}
         on_error(row.error)
-        return
-    row.outcome = "ok"
-    row.seconds = time.perf_counter() - began.get(row.name, time.perf_counter())
-    row.outputs = {k: p for k, p in row.outputs.items() if Path(p).exists()}
+    else:
+        row.outcome = "ok"
+        row.seconds = time.perf_counter() - began.get(row.name, time.perf_counter())
+        row.outputs = {k: p for k, p in row.outputs.items() if Path(p).exists()}
+    return alive
