@@ -4,6 +4,8 @@ Each configuration runs as the command a user types (a fresh `videocam run` proc
 TensorFlow's import, the model load, Ray's start and shutdown all count), one after the
 other; the ratio is taken from one round (times drift between hours on a shared machine).
 Every annotated CSV of the Ray run is compared with the one-process CSV of the same video.
+CPU: the user+system seconds of each run's whole process tree, which a loaded machine
+changes less than wall time.
 
   archive: 8 copies of samples/debate.mp4 (600 frames each), bundled model, default options
   long:    one video (samples/debate.mp4), cut into chunks on Ray
@@ -16,6 +18,7 @@ import argparse
 import csv
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -27,10 +30,19 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "debate.mp4"
 
 
+def cpu_children() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+CPU: list[float] = []  # CPU seconds of each run's process tree (Ray's daemons and workers included)
+
+
 def run(args: list[str]) -> tuple[float, str]:
-    t0 = time.perf_counter()
+    c0, t0 = cpu_children(), time.perf_counter()
     p = subprocess.run([sys.executable, "-m", "videocam", "run", *args], capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    CPU.append(cpu_children() - c0)
     if p.returncode != 0:
         sys.exit(f"failed ({p.returncode}): videocam run {' '.join(args)}\n{p.stderr[-2000:]}")
     return wall, p.stdout
@@ -78,19 +90,22 @@ def main() -> None:
               f"long: 1 x {SAMPLE.name} cut into chunks")
         for r in range(a.rounds):
             one = tmp / f"one{r}"
+            load = f"{os.getloadavg()[0]:.1f}"
             w1, _ = run([str(vids), "--out", str(one), *extra])
             w2, out = run([str(vids), "--out", str(tmp / f"ray{r}"), *extra, *ray_extra])
             checks = [same_csv(tmp / f"ray{r}" / f"debate{i:02d}.cam.csv", one / f"debate{i:02d}.cam.csv")
                       for i in range(a.videos)]
             ok = all(s for s, _ in checks)
             print(f"round {r + 1} archive: one process {w1:.1f} s, ray {w2:.1f} s, ratio {w2 / w1:.2f}; "
-                  f"CSVs {'equal' if ok else 'DIFFER'} (max prob diff {max(d for _, d in checks):.1e})")
+                  f"CPU {CPU[-2]:.0f} / {CPU[-1]:.0f} s; CSVs {'equal' if ok else 'DIFFER'} "
+                  f"(max prob diff {max(d for _, d in checks):.1e}); load before {load}")
             print(f"  {ray_note(out)}")
             w3, _ = run([str(SAMPLE), "--out", str(tmp / f"long1{r}"), *extra])
             w4, out = run([str(SAMPLE), "--out", str(tmp / f"longr{r}"), "--chunk", "8", *extra, *ray_extra])
             s, d = same_csv(tmp / f"longr{r}" / "debate.cam.csv", tmp / f"long1{r}" / "debate.cam.csv")
             print(f"round {r + 1} long: one process {w3:.1f} s, ray (chunks of ~8 s) {w4:.1f} s, "
-                  f"ratio {w4 / w3:.2f}; CSV {'equal' if s else 'DIFFERS'} (max prob diff {d:.1e})")
+                  f"ratio {w4 / w3:.2f}; CPU {CPU[-2]:.0f} / {CPU[-1]:.0f} s; CSV {'equal' if s else 'DIFFERS'} "
+                  f"(max prob diff {d:.1e})")
             print(f"  {ray_note(out)}")
 
 

@@ -21,6 +21,7 @@ def local_ray():
     """One local Ray for the module (2 CPUs, no dashboard, quiet); shut down at the end."""
     assert not ray.is_initialized()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # nothing reaches the network
+    os.environ.setdefault("RAY_worker_niceness", "0")  # as videocam's own local Ray (ray_engine.connect)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     yield
     ray.shutdown()
@@ -91,3 +92,14 @@ def test_ray_worker_killed_mid_run_is_retried(local_ray, tiny_model_path, videos
     _check_outputs(tmp_path, videos, single)
     out, err = capfd.readouterr()
     assert "raylet" not in out + err  # Ray's own messages stay off the terminal
+
+
+def test_ray_bad_model_is_one_error(local_ray, videos, tmp_path):
+    from videocam.errors import VideocamError
+    d, _ = videos
+    bad = tmp_path / "model.keras"
+    bad.write_text("not a model")
+    with pytest.raises(VideocamError, match="model"):
+        process_videos([d / "short.mp4"], engine="ray", model=bad, out_dir=tmp_path / "out", workers=1,
+                       on_error=pytest.fail, warn=lambda m: None)
+    assert not (tmp_path / "out" / "short.cam.csv").exists()
