@@ -4,13 +4,12 @@ Each configuration runs as the command a user types (a fresh `videocam run` proc
 TensorFlow's import, the model load, Ray's start and shutdown all count), one after the
 other; the ratio is taken from one round (times drift between hours on a shared machine).
 Every annotated CSV of the Ray run is compared with the one-process CSV of the same video.
-CPU: the user+system seconds of each run's whole process tree, which a loaded machine
-changes less than wall time.
+The load average before each round is printed: on a shared machine it moves the ratio.
 
   archive: 8 copies of samples/debate.mp4 (600 frames each), bundled model, default options
   long:    one video (samples/debate.mp4), cut into chunks on Ray
 
-Usage: python scripts/ray_bench.py [--rounds N] [--videos N] [--workers N] [--gif]
+Usage: python scripts/ray_bench.py [--rounds N] [--videos N] [--workers N] [--gif] [--one-worker-too]
 """
 from __future__ import annotations
 
@@ -18,7 +17,6 @@ import argparse
 import csv
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -30,19 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "debate.mp4"
 
 
-def cpu_children() -> float:
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
-CPU: list[float] = []  # CPU seconds of each run's process tree (Ray's daemons and workers included)
-
-
 def run(args: list[str]) -> tuple[float, str]:
-    c0, t0 = cpu_children(), time.perf_counter()
+    t0 = time.perf_counter()
     p = subprocess.run([sys.executable, "-m", "videocam", "run", *args], capture_output=True, text=True)
     wall = time.perf_counter() - t0
-    CPU.append(cpu_children() - c0)
     if p.returncode != 0:
         sys.exit(f"failed ({p.returncode}): videocam run {' '.join(args)}\n{p.stderr[-2000:]}")
     return wall, p.stdout
@@ -76,6 +65,8 @@ def main() -> None:
     ap.add_argument("--videos", type=int, default=8)
     ap.add_argument("--workers", type=int, default=None, help="Ray workers (default: one per CPU)")
     ap.add_argument("--gif", action="store_true")
+    ap.add_argument("--one-worker-too", action="store_true",
+                    help="also run the archive on one Ray worker holding every CPU")
     a = ap.parse_args()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     extra = ["--gif"] if a.gif else []
@@ -97,14 +88,18 @@ def main() -> None:
                       for i in range(a.videos)]
             ok = all(s for s, _ in checks)
             print(f"round {r + 1} archive: one process {w1:.1f} s, ray {w2:.1f} s, ratio {w2 / w1:.2f}; "
-                  f"CPU {CPU[-2]:.0f} / {CPU[-1]:.0f} s; CSVs {'equal' if ok else 'DIFFER'} "
+                  f"CSVs {'equal' if ok else 'DIFFER'} "
                   f"(max prob diff {max(d for _, d in checks):.1e}); load before {load}")
             print(f"  {ray_note(out)}")
+            if a.one_worker_too:
+                w5, out = run([str(vids), "--out", str(tmp / f"ray1w{r}"), *extra, "--engine", "ray", "--workers", "1"])
+                print(f"round {r + 1} archive, 1 Ray worker with every CPU: {w5:.1f} s, ratio {w5 / w1:.2f}")
+                print(f"  {ray_note(out)}")
             w3, _ = run([str(SAMPLE), "--out", str(tmp / f"long1{r}"), *extra])
             w4, out = run([str(SAMPLE), "--out", str(tmp / f"longr{r}"), "--chunk", "8", *extra, *ray_extra])
             s, d = same_csv(tmp / f"longr{r}" / "debate.cam.csv", tmp / f"long1{r}" / "debate.cam.csv")
             print(f"round {r + 1} long: one process {w3:.1f} s, ray (chunks of ~8 s) {w4:.1f} s, "
-                  f"ratio {w4 / w3:.2f}; CPU {CPU[-2]:.0f} / {CPU[-1]:.0f} s; CSV {'equal' if s else 'DIFFERS'} "
+                  f"ratio {w4 / w3:.2f}; CSV {'equal' if s else 'DIFFERS'} "
                   f"(max prob diff {d:.1e})")
             print(f"  {ray_note(out)}")
 

@@ -217,6 +217,8 @@ def run_on_ray(todo, summary, model=None, out_dir="outputs", gif=False, mp4=True
         started = connect(address, num_cpus)
         summary.timings["connect"] = time.perf_counter() - t0
         cpus = float(ray.cluster_resources().get("CPU", 1))
+        if workers:  # fewer workers than CPUs: each gets its share, as TensorFlow threads
+            worker_cpus = max(worker_cpus, float(int(cpus // int(workers))) or 1.0)
         n = int(workers) if workers else max(1, int(cpus // worker_cpus))
         precision = options.pop("precision", "float32")
         start, end = options.get("start"), options.get("end")
