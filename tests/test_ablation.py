@@ -1,8 +1,8 @@
 """Stage ablation: one forward pass, configurations replayed on cached results."""
 import numpy as np
 
-from videocam.eval.ablation import Config, ablate, default_configs, forward_video, format_table, replay
-from videocam.stages.chain import Decide
+from videocam.eval.ablation import Config, ablate, default_configs, format_table, forward_video, replay
+from videocam.stages.decide import Decide
 from videocam.types import NOBODY, Frame, FrameResult
 
 

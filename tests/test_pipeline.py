@@ -5,12 +5,11 @@ import av
 import imageio.v3 as iio
 import numpy as np
 import pytest
-
-from videocam.io.csvfile import read_csv
-from videocam.errors import UsageError
-from videocam.pipeline.process import process_video
-
 from videos import make_video
+
+from videocam.errors import UsageError
+from videocam.io.csvfile import read_csv
+from videocam.pipeline.process import process_video
 
 
 def _decoded_frames(path):
@@ -43,11 +42,11 @@ def test_run_writes_three_files_with_one_entry_per_frame(tiny_model, debate_clip
 
 def test_two_batches_in_flight_give_the_same_results(tiny_model, debate_clip, tmp_path, monkeypatch):
     """A slow model gets two forward passes at once; the frames, their order and the CSV must not change."""
-    import videocam.pipeline.forward as forward
+    import videocam.pipeline.stream as stream
     mp4, _truth, n = debate_clip
     one = process_video(mp4, model=tiny_model, out_dir=tmp_path / "one", batch=4, gif=False)
     calls = []
-    monkeypatch.setattr(forward, "in_flight_for", lambda ms, cpus: calls.append(ms) or 2)
+    monkeypatch.setattr(stream, "in_flight_for", lambda ms, cpus: calls.append(ms) or 2)
     two = process_video(mp4, model=tiny_model, out_dir=tmp_path / "two", batch=4, gif=False)
     assert calls, "the stream never chose its number of batches in flight"
     assert one.frames == two.frames == n
@@ -67,8 +66,8 @@ def test_threaded_writers_give_the_same_files(tiny_model, debate_clip, tmp_path,
     uninitialised memory (MALLOC_PERTURB_ changes it), so two encodes of identical frames may differ."""
     import zlib
 
-    import videocam.pipeline.process as pipeline
     import videocam.io.writers as video
+    import videocam.pipeline.outputs as pipeline
     mp4, _truth, n = debate_clip
     seen = {}
 

@@ -23,11 +23,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from videos import make_video
 
 from videocam.cli.main import main
 from videocam.io.csvfile import read_csv
-
-from videos import make_video
 
 N = 30  # frames in the damaged-file clips
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from videocam.eval import report
 from videocam.cli.main import main
+from videocam.eval import report
 from videocam.io.csvfile import CsvFormatError, CsvRow, CsvTable
 from videocam.types import Box
 

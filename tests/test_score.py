@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from videocam.io.csvfile import CsvRow, CsvTable
 from videocam.eval.score import format_score, match_boxes, score_files, score_tables
+from videocam.io.csvfile import CsvRow, CsvTable
 from videocam.types import NOBODY, Box
 
 A1 = (0, 0, 100, 100)

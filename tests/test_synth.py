@@ -198,7 +198,8 @@ def test_make_samples_small(tmp_path):
     assert info["video_frames"] == 25
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 
 @settings(max_examples=15, deadline=None)

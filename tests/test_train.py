@@ -91,8 +91,8 @@ def test_bad_data_dir_is_one_line_error(tmp_path, capsys, case, msg):
 
 def test_fc_head_models_are_evaluated_at_their_fixed_size(tiny_data, tmp_path):
     from videocam.eval.evaluate import evaluate_folder
-    from videocam.model.nets import build_model
     from videocam.model.cam_model import load_model, save_model
+    from videocam.model.nets import build_model
     m, info = build_model(6, "small", "fc512", width=8, input_size=(64, 64))
     info.classes = ["ahn", "hong", "moon", "nobody", "sim", "you"]
     cm = load_model(save_model(m, info, tmp_path / "fc.keras"))

@@ -9,12 +9,12 @@ import av
 import numpy as np
 import pytest
 from PIL import Image
-
 from videos import frame_rgb, has_encoder, index_of, make_video
-from videocam.pipeline.threads import AsyncSink, ThreadedWriter
-from videocam.io.writers import GifWriter, Mp4Writer, encoder_threads, part_path
+
 from videocam.errors import VideoError
 from videocam.io.reader import VideoReader
+from videocam.io.writers import GifWriter, Mp4Writer, encoder_threads, part_path
+from videocam.pipeline.threads import AsyncSink, ThreadedWriter
 
 MS = 1e-3
 

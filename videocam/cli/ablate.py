@@ -1,4 +1,6 @@
-"""`videocam ablate`: the with/without-each-stage table on a video with truth."""
+"""Run the model once over VIDEO, replay the stage chain with each stage off and on, score every
+configuration against TRUTH (a per-frame truth CSV) and print a markdown table.
+"""
 from __future__ import annotations
 
 from videocam.cli.options import unit_interval
@@ -6,9 +8,7 @@ from videocam.cli.options import unit_interval
 
 def register(sub) -> None:
     p = sub.add_parser("ablate", help="score each stage (nobody, multi, smoothing) on a video with truth",
-                       description="Run the model once over VIDEO, replay the stage chain with each stage "
-                       "off and on, score every configuration against TRUTH (a per-frame truth CSV) and "
-                       "print a markdown table.")
+                       description=__doc__)
     p.add_argument("video")
     p.add_argument("truth")
     p.add_argument("--model", default=None, help="model .keras (default: the bundled model)")

@@ -1,13 +1,14 @@
-"""`videocam bench` command registration."""
+"""Frames/s of the bare model, the full run pipeline (with and without GIF) and the original per-frame
+loop, plus a stage breakdown and start-up time. Default input: a 300-frame 640x360 clip made on the
+fly.
+"""
 from __future__ import annotations
 
 
 def register(sub) -> None:
     from videocam.cli.options import int_at_least
     b = sub.add_parser("bench", help="measure model vs pipeline vs the per-frame baseline",
-                       description="Frames/s of the bare model, the full run pipeline (with and without "
-                       "GIF) and the original per-frame loop, plus a stage breakdown and start-up time. "
-                       "Default input: a 300-frame 640x360 clip made on the fly.")
+                       description=__doc__)
     b.add_argument("--model", default=None, help="model .keras (default: the bundled model)")
     b.add_argument("--video", default=None, help="a real video to measure on")
     b.add_argument("--frames", type=int_at_least("--frames", 1), default=300)

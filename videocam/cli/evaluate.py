@@ -1,21 +1,14 @@
-"""`videocam evaluate M.keras DATA_DIR`: accuracy and localisation on still images."""
+"""Classification accuracy, per-class accuracy, confusion matrix and, where test_boxes.csv exists,
+top-1 localisation accuracy and MaxBoxAcc.
+"""
 from __future__ import annotations
 
 from videocam.cli.options import unit_interval
 
 
-def cmd_evaluate(a) -> int:
-    from videocam.eval.evaluate import evaluate_folder, format_report
-    report = evaluate_folder(a.model, a.data_dir, split=a.split, threshold=a.threshold, json_path=a.json,
-                             boxes=a.boxes, scale=a.scale)
-    print(format_report(report))
-    return 0
-
-
 def register(subparsers) -> None:
     e = subparsers.add_parser("evaluate", help="accuracy and localisation accuracy of a model on a split",
-                       description="Classification accuracy, per-class accuracy, confusion matrix and, "
-                       "where test_boxes.csv exists, top-1 localisation accuracy and MaxBoxAcc.")
+                       description=__doc__)
     e.add_argument("model")
     e.add_argument("data_dir")
     e.add_argument("--split", default="test")
@@ -28,3 +21,11 @@ def register(subparsers) -> None:
                    "Both figures are printed")
     e.add_argument("--json", default=None, help="write all figures as JSON here")
     e.set_defaults(func=cmd_evaluate)
+
+
+def cmd_evaluate(a) -> int:
+    from videocam.eval.evaluate import evaluate_folder, format_report
+    report = evaluate_folder(a.model, a.data_dir, split=a.split, threshold=a.threshold, json_path=a.json,
+                             boxes=a.boxes, scale=a.scale)
+    print(format_report(report))
+    return 0

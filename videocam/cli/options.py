@@ -42,6 +42,16 @@ def nonneg_float(name: str):
     return parse
 
 
+def positive_float(name: str):
+    """A float > 0 (rates)."""
+    def parse(text):
+        v = _parsed(float, name, text, "a number")
+        if not v > 0 or v != v or v == float("inf"):
+            raise argparse.ArgumentTypeError(f"{name} must be above 0, got {text}")
+        return v
+    return parse
+
+
 def positive_int(name: str):
     """A whole number >= 1."""
     return int_at_least(name, 1)

@@ -1,22 +1,14 @@
-"""`videocam train DATA_DIR --out M.keras`: train a GAP model on one folder per class."""
+"""Train a classifier whose head is GAP + Dense on DATA_DIR/<class>/* (or
+DATA_DIR/train|val/<class>/*), keeping the best model on validation.
+"""
 from __future__ import annotations
 
 from videocam.cli.options import positive_int, unit_interval
 
 
-def cmd_train(a) -> int:
-    from videocam.model.train import train
-    weights = None if a.weights in (None, "none") else a.weights
-    train(a.data_dir, a.out, backbone=a.backbone, head=a.head, weights=weights, epochs=a.epochs,
-          batch=a.batch, lr=a.lr, val_split=a.val_split, width=a.width, seed=a.seed,
-          hide=a.hide, stride=a.stride)
-    return 0
-
-
 def register(subparsers) -> None:
     t = subparsers.add_parser("train", help="train a GAP model on a folder of labelled images",
-                       description="Train a classifier whose head is GAP + Dense on DATA_DIR/<class>/* "
-                       "(or DATA_DIR/train|val/<class>/*), keeping the best model on validation.")
+                       description=__doc__)
     t.add_argument("data_dir")
     t.add_argument("--out", required=True, help="model file to write (.keras)")
     t.add_argument("--backbone", default="small", help="small | vgg16 | a keras.applications name")
@@ -35,3 +27,12 @@ def register(subparsers) -> None:
                         "whole object); measured: better video boxes, slightly lower accuracy")
     t.add_argument("--seed", type=int, default=0)
     t.set_defaults(func=cmd_train)
+
+
+def cmd_train(a) -> int:
+    from videocam.model.train import train
+    weights = None if a.weights in (None, "none") else a.weights
+    train(a.data_dir, a.out, backbone=a.backbone, head=a.head, weights=weights, epochs=a.epochs,
+          batch=a.batch, lr=a.lr, val_split=a.val_split, width=a.width, seed=a.seed,
+          hide=a.hide, stride=a.stride)
+    return 0

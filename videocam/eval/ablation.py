@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from videocam.io.csvfile import CsvRow, CsvTable, read_csv
 from videocam.eval.score import score_tables
-from videocam.stages.chain import Decide, Localize, run_stages
+from videocam.io.csvfile import CsvRow, CsvTable, read_csv
+from videocam.stages.chain import run_stages
 from videocam.types import NOBODY, FrameResult
 
 KEYS = ("label_accuracy", "nobody_precision", "nobody_recall", "box_recall_single", "multi_recall",
@@ -35,19 +35,10 @@ class Config:
     rescale: Any = None  # a CamModel: box from an adapted pass (videocam.stages.rescale.Rescale)
 
     def stages(self):
-        chain = []
-        if self.smooth > 1:
-            from videocam.stages.smooth import Smooth
-            chain.append(Smooth(self.smooth, **self.smooth_kw))
-        chain.append(Decide(nobody_below=self.nobody_below, use_nobody=self.nobody))
-        if self.multi:
-            from videocam.stages.multi import Multi
-            chain.append(Multi(**self.multi_kw))
-        if self.rescale is not None:
-            from videocam.stages.rescale import Rescale
-            chain.append(Rescale(self.rescale))
-        chain.append(Localize(threshold=self.threshold, mode=self.boxes))
-        return chain
+        from videocam.stages.chain import build_chain
+        return build_chain(smooth=self.smooth, smooth_kw=self.smooth_kw, nobody_below=self.nobody_below,
+                           use_nobody=self.nobody, multi=self.multi, multi_kw=self.multi_kw,
+                           rescale_model=self.rescale, threshold=self.threshold, boxes=self.boxes)
 
 
 def default_configs(smooth: int = 5, boxes: str = "union", threshold: float = 0.2,
@@ -72,26 +63,13 @@ def default_configs(smooth: int = 5, boxes: str = "union", threshold: float = 0.
 def forward_video(cm, video, batch: int = 16, aspect: str = "square") -> list[FrameResult]:
     """One pass of the model over a video: raw results (no stages), frames kept."""
     from videocam.io.reader import VideoReader
+    from videocam.pipeline.stream import analyse_batch, batches
     out: list[FrameResult] = []
-    classes = tuple(cm.classes)
     with VideoReader(video) as r:
         size = cm.input_size_for(r.width, r.height, aspect)
         r.model_size = size  # as `run` does
-        buf = []
-
-        def flush():
-            x = cm.prepare([f.model_input(size) for f in buf], size)
-            probs, cams = cm.probs_and_cams(x)
-            out.extend(FrameResult(frame=f, classes=classes, probs=probs[i], cams=cams[i])
-                       for i, f in enumerate(buf))
-            buf.clear()
-
-        for f in r:
-            buf.append(f)
-            if len(buf) == batch:
-                flush()
-        if buf:
-            flush()
+        for (_, frames), _ in batches(r, batch, lambda fs: None):
+            out += analyse_batch(cm, frames, size)
     return out
 
 

@@ -1,6 +1,6 @@
 """Per-frame CSV analysis: who was on screen, for how long, and a timeline plot.
 
-Reads the per-frame CSV contract (see DESIGN.md) through `videocam.io.csvfile` and
+Reads the per-frame CSV contract (README, "The per-frame CSV") through `videocam.io.csvfile` and
 computes, per class:
 
 * **screen time** (`screen_s`): a class is *on screen* in a frame when it is the
@@ -235,7 +235,7 @@ def _lab(label: str) -> str:
 
 def analyse(table, truth=None, max_gap: int = DEFAULT_MAX_GAP, stem: str = "",
             source: str = "CSV", truth_source: str = "truth CSV") -> Report:
-    """Screen-time report of a `csvio.CsvTable` (optionally against a truth
+    """Screen-time report of a `csvfile.CsvTable` (optionally against a truth
     table). `source`/`truth_source` name the inputs in error messages."""
     from videocam.io.csvfile import CsvFormatError
     rows = list(table.rows)
@@ -483,8 +483,8 @@ class ReportFiles:
 def make_report(csv_path, out_dir=None, truth_path=None, max_gap: int = DEFAULT_MAX_GAP) -> ReportFiles:
     """Read `csv_path` (and `truth_path`), write `<stem>.summary.csv` and
     `<stem>.timeline.png` in `out_dir` (default: the CSV's folder)."""
-    from videocam.io.csvfile import read_csv
     from videocam.errors import UsageError
+    from videocam.io.csvfile import read_csv
     csv_path = Path(csv_path)
     stem = stem_of(csv_path)
     table = read_csv(csv_path)

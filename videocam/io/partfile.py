@@ -67,3 +67,17 @@ class PartFile(ClosesOnExit):
             raise VideoError(f"cannot write {self.path}: is a directory")
         if not self.path.parent.is_dir():
             raise VideoError(f"cannot write {self.path}: no folder {self.path.parent}")
+
+    def _release(self) -> None:
+        """Close the writer's open handle without finishing the file (each writer says how)."""
+
+    def abort(self) -> None:
+        """Stop and delete the part file; a file with the final name is never touched."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self._release()
+        except Exception:  # noqa: BLE001 - the part file is thrown away anyway
+            pass
+        remove_quietly(self.tmp_path)

@@ -3,7 +3,6 @@
 so a file with the final name is always complete; `abort()` deletes the part."""
 from __future__ import annotations
 
-
 import logging
 import math
 import os
@@ -15,8 +14,6 @@ from av.video.reformatter import VideoReformatter
 
 from videocam.errors import VideoError, first_line
 from videocam.io.partfile import PartFile, part_path, remove_quietly  # noqa: F401 - part_path importable here
-
-
 
 log = logging.getLogger(__name__)
 
@@ -176,16 +173,8 @@ class Mp4Writer(PartFile):
             return
         os.replace(self.tmp_path, self.path)
 
-    def abort(self) -> None:
-        """Stop and delete the temporary file; the final name is untouched."""
-        if self.closed:
-            return
-        self.closed = True
-        try:
-            self._out.close()
-        except Exception:  # noqa: BLE001 - we are throwing it away
-            pass
-        remove_quietly(self.tmp_path)
+    def _release(self) -> None:
+        self._out.close()
 
 
 class GifWriter(PartFile):
@@ -309,17 +298,10 @@ class GifWriter(PartFile):
             raise VideoError(f"cannot write {self.path}: {first_line(e)}") from None
         os.replace(self.tmp_path, self.path)
 
-    def abort(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
+    def _release(self) -> None:
         self._pending = None
         if self._writer is not None:
-            try:
-                self._writer.close()
-            except Exception:  # noqa: BLE001 - the file is removed anyway
-                pass
-        remove_quietly(self.tmp_path)
+            self._writer.close()
 
 
 ENCODER_THREADS_MIN_CPUS = 8  # below this a run's MP4 is encoded on one thread

@@ -2,7 +2,6 @@
 forward pass; saving and loading its single `.keras` file."""
 from __future__ import annotations
 
-
 import os
 import zipfile
 from pathlib import Path
@@ -10,14 +9,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from videocam.errors import ModelError
 from videocam.model._backend import BackendError, backend, keras, tf
 from videocam.model.cam import class_activation_maps, grad_cam_maps
 from videocam.model.compiled import compile_pass
-from videocam.errors import ModelError
 from videocam.model.info import META_MEMBER, ModelInfo, read_info
 from videocam.model.nets import preprocess
-
-
 
 # --------------------------------------------------------------- CamModel
 

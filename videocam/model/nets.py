@@ -2,17 +2,14 @@
 input preprocessing each expects."""
 from __future__ import annotations
 
-
 import os
 from pathlib import Path
 
 import numpy as np
 
-from videocam.model._backend import keras
 from videocam.errors import ModelError
+from videocam.model._backend import keras
 from videocam.model.info import ModelInfo
-
-
 
 HEADS = ("gap", "fc4096", "fc1024", "fc512")
 PREPROCESSING = ("rescale", "caffe", "tf", "torch", "none")

@@ -17,9 +17,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from videocam.model._backend import keras, tf
+from videocam.model.cam_model import save_model
 from videocam.model.data import DataError, load_images, scan
 from videocam.model.nets import build_model, preprocess
-from videocam.model.cam_model import save_model
 
 
 @dataclass

@@ -42,7 +42,7 @@ CHUNK_DIR = ".chunks"  # under --out: <out>/.chunks/<name>/c0000.cam.*
 
 def warmup_frames(smooth: int | None) -> int:
     """Frames to run before a chunk's start so the stateful stages reach the single run's state."""
-    from videocam.pipeline.process import DEFAULT_SMOOTH
+    from videocam.stages.chain import DEFAULT_SMOOTH
     from videocam.stages.smooth import CUT_HISTORY, alpha_for
 
     k = DEFAULT_SMOOTH if smooth is None else int(smooth)

@@ -230,12 +230,14 @@ def process_videos(inputs, engine: str = "local", model=None, out_dir="outputs",
     model, long videos cut into chunks of about `chunk_s` seconds (default: chosen from the
     work and the workers). Other keyword options are `process_video`'s stage options
     (threshold, boxes, norm, nobody, multi, smooth, scale, batch, aspect, start, end,
-    precision). A failing video is reported through `on_error` (default: an `error:` line
+    precision, every, fps). A failing video is reported through `on_error` (default: an `error:` line
     on stderr) and the run goes on; `ManySummary.exit_code` is 1 if any failed.
     `on_event(kind, **info)` hears the Ray engine's steps ("workers": their pids; "chunk":
     one chunk done), for monitors and tests.
     """
-    from videocam.pipeline.process import _check_out_dir, check_stage_options
+    from videocam.pipeline.process import _check_out_dir
+    from videocam.pipeline.sampling import selector
+    from videocam.stages.chain import check_stage_options
 
     if engine not in ENGINES:
         raise UsageError(f"--engine must be local or ray, got {engine!r}")
@@ -246,6 +248,7 @@ def process_videos(inputs, engine: str = "local", model=None, out_dir="outputs",
     check_stage_options(options.get("threshold", 0.2), options.get("nobody"), options.get("smooth"),
                         options.get("boxes", "union"), options.get("norm", "max"), options.get("batch"),
                         options.get("scale", "fixed"))
+    selector(options.get("every"), options.get("fps"))  # --every/--fps mistakes, before anything runs
     start, end = options.get("start"), options.get("end")
     if start is not None and end is not None and end <= start:
         raise UsageError(f"--end ({end}) must be after --start ({start})")

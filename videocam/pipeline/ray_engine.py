@@ -244,7 +244,10 @@ def run_on_ray(todo, summary, model=None, out_dir="outputs", gif=False, mp4=True
         t1 = time.perf_counter()
 
         total = sum(s.frames for s in scans if not s.error)
-        if chunk_s:
+        if options.get("every") or options.get("fps"):
+            # which frames are analysed depends on every frame before (`pipeline.sampling`): not cut
+            per = {s.video: max(1, s.frames) for s in scans}
+        elif chunk_s:
             per = {s.video: max(1, int(round(chunk_s * s.fps))) for s in scans}
         else:
             auto = max(MIN_CHUNK_FRAMES, math.ceil(total / (n * CHUNKS_PER_WORKER)))

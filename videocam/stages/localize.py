@@ -1,4 +1,4 @@
-"""From a CAM to boxes: threshold, connected regions, regionprops.
+"""From a CAM to boxes: threshold, connected regions, regionprops; and the `Localize` stage.
 
 The paper's rule: normalise the map, keep pixels above 20% of its max, and
 box the largest connected region. `all` keeps one box per region instead.
@@ -11,6 +11,7 @@ pixels at the end.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
@@ -18,7 +19,8 @@ from scipy import ndimage
 from skimage.measure import regionprops
 
 from videocam.model.cam import normalize, upsample
-from videocam.types import Box
+from videocam.stages.decide import boxed_classes
+from videocam.types import Box, FrameResult
 
 MODES = ("largest", "all", "union")
 UNION_PEAK = 0.5  # a region joins the union when its peak is at least this fraction of the max
@@ -113,3 +115,24 @@ def _coords(b: Box | Iterable) -> tuple:
         return b.x0, b.y0, b.x1, b.y1
     x0, y0, x1, y1 = list(b)[:4]
     return x0, y0, x1, y1
+
+
+@dataclass
+class Localize:
+    """Boxes from the CAM of every present class (paper: 20% of max, largest region)."""
+
+    threshold: float = 0.2
+    norm: str = "max"
+    mode: str = "union"
+
+    def __call__(self, results: list[FrameResult]) -> list[FrameResult]:
+        for r in results:
+            boxes = []
+            rescaled = r.notes.get("box_cams") or {}  # maps from an adapted pass (videocam.stages.rescale)
+            for c in boxed_classes(r):
+                cam = rescaled.get(c, r.cams[c])
+                boxes += cam_boxes(cam, r.frame.width, r.frame.height, label=r.classes[c],
+                                   score=float(r.probs[c]), threshold=self.threshold, norm=self.norm,
+                                   mode=self.mode)
+            r.boxes = boxes
+        return results

@@ -172,7 +172,7 @@ class Smooth:
             if self._last_index is not None and idx <= self._last_index:
                 self.reset()
             self._last_index = idx
-            cut = self.cuts(r.frame.rgb)
+            cut = self.cuts(r.frame.small)
             if self.cuts.last_diff is not None:
                 r.notes["frame_diff"] = round(self.cuts.last_diff, 5)
             probs = np.asarray(r.probs, dtype=np.float32)

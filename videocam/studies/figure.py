@@ -16,8 +16,8 @@ from typing import Sequence
 
 import numpy as np
 
-from videocam.model.data import IMAGE_EXTS, DataError, read_rgb
 from videocam.errors import UsageError
+from videocam.model.data import IMAGE_EXTS, DataError, read_rgb
 
 DEFAULT_OUT = Path("outputs") / "cam_grid.png"
 MAX_COLUMNS = 12
@@ -93,8 +93,8 @@ def load_cam_model(model):
 def cam_view(cm, image: np.ndarray, class_index: int | None = None, threshold: float = 0.2,
              path: Path | None = None, probs: np.ndarray | None = None, cams: np.ndarray | None = None) -> CamView:
     """Probabilities, the chosen class's map at image size and its box for one image."""
-    from videocam.stages.localize import cam_boxes
     from videocam.io.render import heatmap
+    from videocam.stages.localize import cam_boxes
 
     if probs is None or cams is None:
         p, c = cm.predict(image[None])
@@ -105,15 +105,6 @@ def cam_view(cm, image: np.ndarray, class_index: int | None = None, threshold: f
     heat = heatmap(raw, w, h)  # negatives clipped, / max, bilinear
     boxes = cam_boxes(raw, w, h, label=cm.classes[k], score=float(probs[k]), threshold=threshold)
     return CamView(path, image, np.asarray(probs, np.float32), list(cm.classes), k, heat, boxes, bool(cm.gradcam))
-
-
-def overlay(image: np.ndarray, heat: np.ndarray | None, alpha: float = ALPHA) -> np.ndarray:
-    """JET heatmap over the image: (1 - alpha) * image + alpha * colour (image unchanged without a map)."""
-    import matplotlib
-    if heat is None:
-        return image.copy()
-    rgb = matplotlib.colormaps["jet"](np.clip(heat, 0, 1))[..., :3] * 255.0
-    return np.clip((1 - alpha) * image.astype(np.float32) + alpha * rgb + 0.5, 0, 255).astype(np.uint8)
 
 
 # ------------------------------------------------------------------ figure
@@ -163,7 +154,8 @@ def draw_cam_column(axes, v: CamView, threshold: float, top_k: int = 3, name: st
     else:
         axes[1].imshow(v.heat, cmap="jet", vmin=0, vmax=1)
         axes[1].set_title(f"{kind}: {v.class_name}", fontsize=8)
-    axes[2].imshow(overlay(v.image, v.heat))
+    from videocam.io.render import overlay
+    axes[2].imshow(overlay(np.ascontiguousarray(v.image), v.heat, ALPHA))
     axes[3].imshow(v.image)
     if v.heat is not None:
         axes[3].contour(v.heat, levels=[threshold], colors=[colour], linewidths=0.8, alpha=0.8)

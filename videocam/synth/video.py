@@ -6,15 +6,14 @@ import csv
 import json
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from videocam.types import NOBODY
-from videocam.synth.people import PEOPLE, _rand_color, _shade, draw_person, sample_look
+from videocam.synth.people import PEOPLE, draw_person, rand_color, sample_look, shade
 from videocam.synth.scenes import make_background, make_dataset
+from videocam.types import NOBODY
 
 # The debate video
 
@@ -126,7 +125,7 @@ def _studio_background(rng: np.random.Generator, size) -> np.ndarray:
     W, H = size
     bg = make_background(rng, (W, H))
     # a studio feel: a darker floor band and a back-wall stripe, no text
-    cv2.rectangle(bg, (0, int(0.82 * H)), (W, H), _shade(_rand_color(rng), 0.5), -1)
+    cv2.rectangle(bg, (0, int(0.82 * H)), (W, H), shade(rand_color(rng), 0.5), -1)
     return bg
 
 
@@ -195,7 +194,8 @@ def make_video(mp4_path, truth_csv_path, seed: int = 0, duration_s: float = 24.0
     ``{"label", "score", "x0", "y0", "x1", "y1"}`` (``[]`` for nobody). Frame
     ``i`` has pts ``i`` in time base ``1/fps``. Returns the frame count.
     """
-    import av
+    from videocam.io.writers import Mp4Writer
+    from videocam.types import Box
 
     W, H = int(size[0]), int(size[1])
     if W % 2 or H % 2:
@@ -204,35 +204,22 @@ def make_video(mp4_path, truth_csv_path, seed: int = 0, duration_s: float = 24.0
     mp4_path.parent.mkdir(parents=True, exist_ok=True)
     truth_csv_path.parent.mkdir(parents=True, exist_ok=True)
     n_frames = int(round(duration_s * fps))
-    tb = Fraction(1, int(fps))
     bar = None
     if progress:
         from tqdm import tqdm
         bar = tqdm(total=n_frames, desc="synth video", unit="frame")
     n = 0
-    with av.open(str(mp4_path), mode="w") as container, open(truth_csv_path, "w", newline="") as fcsv:
-        stream = container.add_stream("libx264", rate=int(fps))
-        stream.width, stream.height = W, H
-        stream.pix_fmt = "yuv420p"
-        stream.time_base = tb
-        stream.codec_context.time_base = tb
-        stream.options = {"crf": "20", "preset": "veryfast"}
+    with Mp4Writer(mp4_path, fps, W, H, crf=20, x264_params=None) as out, \
+            open(truth_csv_path, "w", newline="") as fcsv:
         w = csv.writer(fcsv)
         w.writerow(["frame", "time_s", "label", "boxes"])
         for i, (rgb, label, boxes) in enumerate(render_video_frames(seed, duration_s, fps, (W, H))):
-            vf = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            vf.pts = i
-            vf.time_base = tb
-            for packet in stream.encode(vf):
-                container.mux(packet)
-            js = json.dumps([{"label": lab, "score": 1.0, "x0": b[0], "y0": b[1], "x1": b[2], "y1": b[3]}
-                             for lab, b in boxes])
+            out.write(rgb, i / fps)
+            js = json.dumps([Box(lab, 1.0, *b).to_dict() for lab, b in boxes])
             w.writerow([i, f"{round(i / fps, 4)}", label, js])
             n += 1
             if bar is not None:
                 bar.update(1)
-        for packet in stream.encode():
-            container.mux(packet)
     if bar is not None:
         bar.close()
     return n
