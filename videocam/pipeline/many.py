@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from videocam.errors import UsageError, VideocamError
+from videocam.errors import UsageError, VideocamError, VideoError
 from videocam.io.partfile import part_path, remove_quietly
 
 # What a folder is searched for (lower-case suffixes). Explicit file arguments are never filtered.
@@ -115,7 +115,8 @@ def expand_inputs(inputs: Iterable, on_error: Callable[[str], None]) -> list[Pat
             found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in VIDEO_SUFFIXES
                            and not q.name.startswith(".") and ".cam." not in q.name)
             if not found:
-                on_error(f"{p}: no video files in this folder ({', '.join(s[1:] for s in VIDEO_SUFFIXES[:6])}, ...)")
+                on_error(f"{p}: a directory with no video files in it (looked for "
+                         f"{', '.join(s[1:] for s in VIDEO_SUFFIXES[:6])}, ...)")
         elif not p.exists() and glob.has_magic(text):
             found = sorted(Path(q) for q in glob.glob(text) if Path(q).is_file())
             if not found:
@@ -261,14 +262,15 @@ def process_videos(inputs, engine: str = "local", model=None, out_dir="outputs",
     warn = warn or _stderr("warning")
     out = Path(out_dir)
     bad_args: list[str] = []
-
-    def arg_error(msg):
-        bad_args.append(msg)
+    videos = expand_inputs(inputs, bad_args.append)
+    if not videos:  # nothing to run: the reasons, and nothing written
+        if not bad_args:
+            raise UsageError("no input videos")
+        for msg in bad_args[:-1]:
+            on_error(msg)
+        raise VideoError(bad_args[-1])
+    for msg in bad_args:
         on_error(msg)
-
-    videos = expand_inputs(inputs, arg_error)
-    if not videos and not bad_args:
-        raise UsageError("no input videos")
     _check_out_dir(out)
     names, notes = output_names(videos)
     summary = ManySummary(engine=engine, notes=notes, index=out / INDEX_NAME)
