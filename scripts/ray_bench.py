@@ -9,7 +9,7 @@ The load average before each round is printed: on a shared machine it moves the 
   archive: 8 copies of samples/debate.mp4 (600 frames each), bundled model, default options
   long:    one video (samples/debate.mp4), cut into chunks on Ray
 
-Usage: python scripts/ray_bench.py [--rounds N] [--videos N] [--workers N] [--gif] [--one-worker-too]
+Usage: python scripts/ray_bench.py [--rounds N] [--videos N] [--workers N] [--gif] [--also-workers N]
 """
 from __future__ import annotations
 
@@ -63,10 +63,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--videos", type=int, default=8)
-    ap.add_argument("--workers", type=int, default=None, help="Ray workers (default: one per CPU)")
+    ap.add_argument("--workers", type=int, default=None, help="Ray workers (default: videocam's, one per 2 CPUs)")
     ap.add_argument("--gif", action="store_true")
-    ap.add_argument("--one-worker-too", action="store_true",
-                    help="also run the archive on one Ray worker holding every CPU")
+    ap.add_argument("--also-workers", type=int, default=None, metavar="N",
+                    help="also run the archive on N Ray workers")
     a = ap.parse_args()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     extra = ["--gif"] if a.gif else []
@@ -91,9 +91,10 @@ def main() -> None:
                   f"CSVs {'equal' if ok else 'DIFFER'} "
                   f"(max prob diff {max(d for _, d in checks):.1e}); load before {load}")
             print(f"  {ray_note(out)}")
-            if a.one_worker_too:
-                w5, out = run([str(vids), "--out", str(tmp / f"ray1w{r}"), *extra, "--engine", "ray", "--workers", "1"])
-                print(f"round {r + 1} archive, 1 Ray worker with every CPU: {w5:.1f} s, ratio {w5 / w1:.2f}")
+            if a.also_workers:
+                n = str(a.also_workers)
+                w5, out = run([str(vids), "--out", str(tmp / f"rayn{r}"), *extra, "--engine", "ray", "--workers", n])
+                print(f"round {r + 1} archive, ray --workers {n}: {w5:.1f} s, ratio {w5 / w1:.2f}")
                 print(f"  {ray_note(out)}")
             w3, _ = run([str(SAMPLE), "--out", str(tmp / f"long1{r}"), *extra])
             w4, out = run([str(SAMPLE), "--out", str(tmp / f"longr{r}"), "--chunk", "8", *extra, *ray_extra])

@@ -44,7 +44,7 @@ def register(subparsers) -> None:
                    "local Ray on this machine)")
     r.add_argument("--workers", type=positive_int("--workers"), default=None, metavar="N",
                    help="with --engine ray: workers, each holding the model and an equal share of the "
-                   "cluster's CPUs (default: one per CPU)")
+                   "cluster's CPUs (default: one per 2 CPUs)")
     r.add_argument("--chunk", type=nonneg_float("--chunk"), default=None, metavar="SECONDS",
                    help="with --engine ray: cut videos into chunks of about this length, at keyframes "
                    "(default: about 4 chunks per worker over the whole run, at least 250 frames each; "

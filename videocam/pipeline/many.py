@@ -228,7 +228,7 @@ def process_videos(inputs, engine: str = "local", model=None, out_dir="outputs",
 
     `engine="local"` runs them one after another in this process; `engine="ray"` on Ray
     (`address`, else $RAY_ADDRESS, else a local Ray), `workers` actors each holding the
-    model, long videos cut into chunks of about `chunk_s` seconds (default: chosen from the
+    model (default: one per 2 CPUs), long videos cut into chunks of about `chunk_s` seconds (default: chosen from the
     work and the workers). Other keyword options are `process_video`'s stage options
     (threshold, boxes, norm, nobody, multi, smooth, scale, batch, aspect, start, end,
     precision, every, fps). A failing video is reported through `on_error` (default: an `error:` line

@@ -28,6 +28,11 @@ INSTALL_HINT = 'pip install -e ".[ray]" (or: pip install ray)'
 MAX_RESTARTS = 3          # per worker; each restart reloads the model
 MAX_TASK_RETRIES = 3      # a chunk whose worker died runs again on the restarted worker
 CHUNKS_PER_WORKER = 4     # auto chunk size: about this many chunks per worker over the whole run
+# CPUs per worker by default. A worker's pipeline already keeps more than one core busy (reader,
+# model, drawing, encoder threads): on the 2-core machine one worker holding both CPUs ran the
+# 8-video archive's chunks in 32-37 s against 38-39 s for two workers of one CPU each, and started
+# sooner (one TensorFlow import, not two at once); scripts/ray_bench.py --also-workers 2.
+DEFAULT_WORKER_CPUS = 2
 
 
 def require_ray():
@@ -195,7 +200,7 @@ class _RayMessages:
 def run_on_ray(todo, summary, model=None, out_dir="outputs", gif=False, mp4=True, csv=True,
                address=None, workers=None, chunk_s=None, progress=False,
                on_error: Callable[[str], None] | None = None, warn: Callable[[str], None] | None = None,
-               on_event: Callable[..., None] | None = None, worker_cpus: float = 1.0,
+               on_event: Callable[..., None] | None = None, worker_cpus: float | None = None,
                num_cpus: int | None = None, **options) -> None:
     """Fill the rows of `todo` (`many.VideoRow`) by running their videos on Ray."""
     from tqdm import tqdm
@@ -217,8 +222,10 @@ def run_on_ray(todo, summary, model=None, out_dir="outputs", gif=False, mp4=True
         started = connect(address, num_cpus)
         summary.timings["connect"] = time.perf_counter() - t0
         cpus = float(ray.cluster_resources().get("CPU", 1))
-        if workers:  # fewer workers than CPUs: each gets its share, as TensorFlow threads
-            worker_cpus = max(worker_cpus, float(int(cpus // int(workers))) or 1.0)
+        if workers:  # each worker gets its share of the CPUs, as TensorFlow threads
+            worker_cpus = worker_cpus or max(1.0, float(int(cpus // int(workers))))
+        else:
+            worker_cpus = worker_cpus or min(float(DEFAULT_WORKER_CPUS), cpus)
         n = int(workers) if workers else max(1, int(cpus // worker_cpus))
         precision = options.pop("precision", "float32")
         start, end = options.get("start"), options.get("end")
