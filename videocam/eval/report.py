@@ -119,7 +119,7 @@ class Timeline:
 
     start: np.ndarray       # (N,) frame start times
     dur: np.ndarray         # (N,) frame durations
-    present: dict[str, np.ndarray]  # name -> (N,) bool, people plus NOBODY
+    present: dict[str, np.ndarray]  # name -> (N,) bool, people plus NOBODY and MULTI
 
     def spans(self, name: str) -> list[tuple[float, float]]:
         """(start, width) of each run of frames where `name` is present."""
@@ -203,30 +203,57 @@ def _timeline(rows, people: list[str], what: str) -> tuple[Timeline, list[frozen
     present = _present_sets(rows)
     masks = {p: np.array([p in s for s in present], dtype=bool) for p in people}
     masks[NOBODY] = np.array([not s for s in present], dtype=bool)
+    masks[MULTI] = np.array([len(s) >= 2 for s in present], dtype=bool)
     return Timeline(start=times, dur=dur, present=masks), present
 
 
-def agreement(rows, truth_rows) -> tuple[float | None, int]:
-    """Fraction of `rows` whose label equals the truth's label at the same time,
-    and how many frames could be matched. A frame matches the truth frame
-    nearest in time, if within half a (median) truth frame."""
-    if not rows or not truth_rows:
-        return None, 0
-    tt = np.array([float(r.time_s) for r in truth_rows])
+def match_times(t, tt) -> tuple[np.ndarray, np.ndarray]:
+    """Match each time in `t` to the nearest time in the sorted `tt`: returns
+    (ok, j), where frame i matches `tt[j[i]]` when ok[i], i.e. within half a
+    (median) truth frame."""
+    t = np.asarray(t, dtype=np.float64)
+    tt = np.asarray(tt, dtype=np.float64)
+    if not t.size or not tt.size:
+        return np.zeros(t.size, bool), np.zeros(t.size, int)
     td = frame_durations(tt)
     tol = 0.5 * float(np.median(td)) if td.size > 1 else 1e-6
     tol = max(tol, 1e-6)
-    t = np.array([float(r.time_s) for r in rows])
     j = np.clip(np.searchsorted(tt, t), 1, max(1, len(tt) - 1)) if len(tt) > 1 else np.zeros(len(t), int)
     if len(tt) > 1:
         left = j - 1
         j = np.where(np.abs(t - tt[left]) <= np.abs(t - tt[j]), left, j)
-    ok = np.abs(t - tt[j]) <= tol + 1e-9
+    return np.abs(t - tt[j]) <= tol + 1e-9, j
+
+
+def agreement(rows, truth_rows) -> tuple[float | None, int]:
+    """Fraction of `rows` whose label equals the truth's label at the same time,
+    and how many frames could be matched (`match_times`)."""
+    if not rows or not truth_rows:
+        return None, 0
+    ok, j = match_times([float(r.time_s) for r in rows], [float(r.time_s) for r in truth_rows])
     n = int(ok.sum())
     if n == 0:
         return None, 0
     same = sum(1 for i in np.flatnonzero(ok) if _lab(rows[i].label) == _lab(truth_rows[j[i]].label))
     return same / n, n
+
+
+def presence_agreement(rep: "Report") -> dict[str, float | None]:
+    """Per lane (people, nobody, 2+ people), against the truth: the time both say the
+    lane is on screen over the time either says it (frames matched by `match_times`,
+    weighted by the prediction's frame durations); None where neither ever does, or
+    without truth. Unlike the label agreement it credits a second person's box."""
+    tl, ttl = rep.timeline, rep.truth_timeline
+    if tl is None or ttl is None:
+        return {}
+    ok, j = match_times(tl.start, ttl.start)
+    out: dict[str, float | None] = {}
+    for name, m in tl.present.items():
+        tm = ttl.present.get(name)
+        truth = tm[j] if tm is not None else np.zeros(len(m), bool)
+        either = float(tl.dur[ok & (m | truth)].sum())
+        out[name] = float(tl.dur[ok & m & truth].sum()) / either if either > 0 else None
+    return out
 
 
 def _lab(label: str) -> str:
@@ -260,8 +287,7 @@ def analyse(table, truth=None, max_gap: int = DEFAULT_MAX_GAP, stem: str = "",
                     probs=probs_of(p)) for p in people]
     nobody = _stats(NOBODY, tl.present[NOBODY], start, dur, total, max_gap,
                     label_mask=(lab == NOBODY), probs=probs_of(NOBODY))
-    counts = np.array([len(s) for s in present])
-    multi = _stats(MULTI, counts >= 2, start, dur, total, max_gap)
+    multi = _stats(MULTI, tl.present[MULTI], start, dur, total, max_gap)
 
     pair_s: dict[tuple[str, str], float] = {}
     order = {p: i for i, p in enumerate(people)}
@@ -291,8 +317,7 @@ def analyse(table, truth=None, max_gap: int = DEFAULT_MAX_GAP, stem: str = "",
         for s in stats + [nobody]:
             m = ttl.present.get(s.name)
             s.truth_s = float(ttl.dur[m].sum()) if m is not None else 0.0
-        tcounts = np.array([len(s) for s in tpresent])
-        multi.truth_s = float(ttl.dur[tcounts >= 2].sum())
+        multi.truth_s = float(ttl.dur[ttl.present[MULTI]].sum())
         rep.truth_timeline = ttl
         rep.agreement, rep.agreement_frames = agreement(rows, trows)
     return rep
@@ -478,6 +503,8 @@ class ReportFiles:
     report: Report
     summary_csv: Path
     timeline_png: Path
+    table: object = None   # the CsvTable read (for pages that need the frames again)
+    truth: object = None   # the truth's CsvTable, when given
 
 
 def make_report(csv_path, out_dir=None, truth_path=None, max_gap: int = DEFAULT_MAX_GAP) -> ReportFiles:
@@ -497,4 +524,4 @@ def make_report(csv_path, out_dir=None, truth_path=None, max_gap: int = DEFAULT_
     out.mkdir(parents=True, exist_ok=True)
     summary = write_summary_csv(rep, out / f"{stem}.summary.csv")
     png = plot_timeline(rep, out / f"{stem}.timeline.png")
-    return ReportFiles(report=rep, summary_csv=summary, timeline_png=png)
+    return ReportFiles(report=rep, summary_csv=summary, timeline_png=png, table=table, truth=truth)

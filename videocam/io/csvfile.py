@@ -124,12 +124,17 @@ class CsvWriter(PartFile):
         self._w.writerow(header(self.classes))
         self._fh.flush()
 
-    def write(self, result: FrameResult) -> None:
+    def write(self, result: FrameResult, flush: bool = True) -> None:
+        """One row; `flush=False` leaves it in the buffer until `flush()` (a batch's rows at once)."""
         if self.closed:
             raise ValueError(f"{self.path}: write after close")
         self._w.writerow(format_row(result, self.classes))
-        self._fh.flush()
+        if flush:
+            self._fh.flush()
         self.rows_written += 1
+
+    def flush(self) -> None:
+        self._fh.flush()
 
     def close(self) -> None:
         if self.closed:

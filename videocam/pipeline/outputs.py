@@ -54,8 +54,9 @@ class Outputs:
         self._held: list[Frame] = []  # drawn-only frames waiting for the next analysed result
         self._last: FrameResult | None = None
 
-    def write(self, r: FrameResult, img: np.ndarray | None = None) -> None:
-        """One result; `img` is its annotated frame when the caller drew it already (live's window)."""
+    def write(self, r: FrameResult, img: np.ndarray | None = None, flush: bool = True) -> None:
+        """One result; `img` is its annotated frame when the caller drew it already (live's window).
+        `flush=False` leaves its CSV row buffered (`consume` flushes once a batch)."""
         if self.mp4 is not None or self.gif is not None or self.extra is not None:
             if img is None:
                 img = self.renderer.annotate(r.frame.rgb, r)
@@ -66,7 +67,7 @@ class Outputs:
             if self.extra is not None:
                 self.extra(r, img)
         if self.csv is not None:
-            self.csv.write(r)
+            self.csv.write(r, flush=flush)
         self.count += 1
 
     def consume(self, items: list) -> None:
@@ -74,10 +75,12 @@ class Outputs:
         for item in items:
             if isinstance(item, FrameResult):
                 self._draw_held(item)
-                self.write(item)
+                self.write(item, flush=False)
                 self._last = item
             else:
                 self._held.append(item)
+        if self.csv is not None:
+            self.csv.flush()  # the CSV can be followed with `tail -f`, a batch at a time
 
     def _draw_held(self, nxt: FrameResult | None) -> None:
         """Draw the frames between two analysed ones, each with the nearer one's result (MP4/GIF)."""
