@@ -12,44 +12,36 @@ def _parsed(kind, name: str, text: str, what: str):
         raise argparse.ArgumentTypeError(f"{name} must be {what}, got {text!r}") from None
 
 
-def unit_interval(name: str):
-    """A float strictly between 0 and 1 (thresholds, probabilities)."""
+def _checked(kind, name: str, ok, rule: str):
+    """An argparse type: `kind(text)` that satisfies `ok`, else one line saying the `rule`."""
+    what = "a whole number" if kind is int else "a number"
+
     def parse(text):
-        v = _parsed(float, name, text, "a number")
-        if not 0.0 < v < 1.0:
-            raise argparse.ArgumentTypeError(f"{name} must be between 0 and 1 (exclusive), got {text}")
+        v = _parsed(kind, name, text, what)
+        if not ok(v):
+            raise argparse.ArgumentTypeError(f"{name} must be {rule}, got {text}")
         return v
     return parse
+
+
+def unit_interval(name: str):
+    """A float strictly between 0 and 1 (thresholds, probabilities)."""
+    return _checked(float, name, lambda v: 0.0 < v < 1.0, "between 0 and 1 (exclusive)")
 
 
 def int_at_least(name: str, lo: int = 1):
     """A whole number >= lo (batch sizes, counts)."""
-    def parse(text):
-        v = _parsed(int, name, text, "a whole number")
-        if v < lo:
-            raise argparse.ArgumentTypeError(f"{name} must be at least {lo}, got {text}")
-        return v
-    return parse
+    return _checked(int, name, lambda v: v >= lo, f"at least {lo}")
 
 
 def nonneg_float(name: str):
-    """A float >= 0 (times in seconds)."""
-    def parse(text):
-        v = _parsed(float, name, text, "a number")
-        if not v >= 0:
-            raise argparse.ArgumentTypeError(f"{name} must be >= 0, got {text}")
-        return v
-    return parse
+    """A float >= 0 (times in seconds); NaN is refused."""
+    return _checked(float, name, lambda v: v >= 0, ">= 0")
 
 
 def positive_float(name: str):
-    """A float > 0 (rates)."""
-    def parse(text):
-        v = _parsed(float, name, text, "a number")
-        if not v > 0 or v != v or v == float("inf"):
-            raise argparse.ArgumentTypeError(f"{name} must be above 0, got {text}")
-        return v
-    return parse
+    """A finite float > 0 (rates)."""
+    return _checked(float, name, lambda v: 0 < v < float("inf"), "above 0")
 
 
 def positive_int(name: str):
