@@ -122,6 +122,9 @@ def process_video(
     warn: Callable[[str], None] | None = None,
     every: int | None = None,
     fps: float | None = None,
+    name: str | None = None,
+    warmup_until: float | None = None,
+    gif_fps: float | None = None,
 ) -> RunSummary:
     """Annotate a video file: `<stem>.cam.mp4`, `<stem>.cam.csv` and (gif=True) `<stem>.cam.gif`.
 
@@ -133,6 +136,12 @@ def process_video(
     `every`/`fps` analyse every Nth frame / about F frames a second: the CSV gets
     one row per analysed frame; the MP4 and GIF keep every frame, each drawn
     with the nearest analysed frame's result.
+
+    For many videos and time chunks (`videocam.pipeline.many`, `.ray_engine`): `name`
+    replaces the input's stem in the output names; frames shown before `warmup_until`
+    (seconds) go through the model and the stages (warming up smoothing and the cut
+    detector) but are neither written nor counted; `gif_fps` replaces the GIF frame
+    rate this video would get on its own.
     """
     from videocam.io.reader import VideoReader
     from videocam.model.cam_model import CamModel, load_model
@@ -146,7 +155,7 @@ def process_video(
     if aspect not in ("square", "keep"):
         raise UsageError(f"--aspect must be square or keep, got {aspect!r}")
     out_dir = Path(out_dir)
-    paths = output_paths(input_path, out_dir, mp4, csv, gif)
+    paths = output_paths(Path(name) if name else input_path, out_dir, mp4, csv, gif)
     if not paths and on_result is None:
         raise UsageError("nothing to write: --no-mp4 and --no-csv without --gif")
     if input_path.exists():
@@ -169,8 +178,8 @@ def process_video(
         stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale, steady,
                               torso, panel)  # may refuse the model
         _check_out_dir(out_dir)
-        summary = _run(cm, reader, input_path, paths, gif_cap(reader), batch or DEFAULT_BATCH, stages, aspect,
-                       progress, on_result, handle_signals)
+        summary = _run(cm, reader, input_path, paths, gif_fps or gif_cap(reader), batch or DEFAULT_BATCH,
+                       stages, aspect, progress, on_result, handle_signals, warmup_until)
     finally:
         reader.close()
     if not summary.interrupted:
@@ -197,6 +206,11 @@ def _warn_damage(reader, summary: RunSummary, warn: Callable[[str], None]) -> No
     warn(msg)
 
 
+def _time(item) -> float:
+    """Presentation time of a `FrameResult` or of a `Frame` that is only drawn."""
+    return item.frame.time_s if isinstance(item, FrameResult) else item.time_s
+
+
 def gif_cap(reader) -> float:
     """GIF frame rate: at most 10 fps, lower for long videos so it stays small."""
     dur = reader.duration_s
@@ -206,7 +220,7 @@ def gif_cap(reader) -> float:
 
 
 def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, progress, on_result,
-         handle_signals) -> RunSummary:
+         handle_signals, warmup_until=None) -> RunSummary:
     from tqdm import tqdm
 
     from videocam.pipeline.outputs import Outputs
@@ -233,6 +247,8 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
     stream = analyse_stream(cm, reader, size, batch_size, stages, stop=stop.event)
     try:
         for items in stream:
+            if warmup_until is not None:  # warm-up frames: through the stages, not written
+                items = [r for r in items if _time(r) >= warmup_until - 1e-6]
             sink.put(items)
             analysed = sum(1 for r in items if isinstance(r, FrameResult))
             summary.frames += analysed
