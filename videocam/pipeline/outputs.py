@@ -21,11 +21,12 @@ class Outputs:
     `paths` maps "mp4" / "gif" / "csv" to the files to write. That thread draws
     each frame once and writes the CSV; with THREADED_WRITERS the MP4 and the
     GIF each encode on a thread of their own (`ThreadedWriter`). `extra(result,
-    image)` sees every drawn frame (the Python API's `on_result`).
+    image)` sees every drawn frame (the Python API's `on_result`). `gif_span_s`, the
+    seconds the run will cover, lets the GIF keep to its byte budget (`GifWriter`).
     """
 
     def __init__(self, paths: dict[str, Path], classes, fps: float, width: int, height: int,
-                 gif_fps: float = 10.0, extra: Callable | None = None):
+                 gif_fps: float = 10.0, extra: Callable | None = None, gif_span_s: float | None = None):
         from videocam.io.csvfile import CsvWriter
         from videocam.io.render import Renderer
         from videocam.io.writers import GifWriter, Mp4Writer, encoder_threads
@@ -41,7 +42,7 @@ class Outputs:
                                 name="videocam-mp4")
                 self.open.append(self.mp4)
             if "gif" in paths:
-                self.gif = wrap(GifWriter(paths["gif"], fps, max_fps=gif_fps), name="videocam-gif")
+                self.gif = wrap(GifWriter(paths["gif"], fps, max_fps=gif_fps, span_s=gif_span_s), name="videocam-gif")
                 self.open.append(self.gif)
             if "csv" in paths:
                 self.csv = CsvWriter(paths["csv"], classes)

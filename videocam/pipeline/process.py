@@ -200,7 +200,9 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
     stop = StopFlag()
     if handle_signals:
         stop.install()
-    outputs = Outputs(paths, cm.classes, reader.fps, reader.width, reader.height, gif_fps, extra=on_result)
+    span = reader.frame_count_hint / reader.fps if reader.frame_count_hint and reader.fps else None
+    outputs = Outputs(paths, cm.classes, reader.fps, reader.width, reader.height, gif_fps, extra=on_result,
+                      gif_span_s=span)
     sink = AsyncSink(outputs.consume, maxsize=4, on_close=outputs.close, on_abort=outputs.abort)
     total = reader.frame_count_hint or None
     bar = tqdm(total=total, unit="frame", desc=input_path.name, disable=not progress, dynamic_ncols=True,
