@@ -30,5 +30,9 @@ def cmd_run(a) -> int:
         aspect=a.aspect, nobody=a.nobody, multi=a.multi, smooth=a.smooth, scale=a.scale, progress=True,
         precision=a.precision,
     )
+    from videocam.model.cam_model import demo_model_note
+    note = demo_model_note(a.model, summary.model_classes)
+    if note:
+        summary.notes.append(note)
     print(summary.describe())
     return summary.exit_code

@@ -281,6 +281,25 @@ def default_model_path() -> Path:
     return BUNDLED_MODEL
 
 
+DEMO_NOTE = ("the bundled demo model knows only the {n} drawn people of the demo video ({people}); "
+             "for your own people, train on your photos (one folder per person): "
+             "videocam train PHOTOS --out M.keras, then --model M.keras")
+
+
+def demo_model_note(path=None, classes=("ahn", "hong", "moon", "nobody", "sim", "you")) -> str | None:
+    """One line for runs on the bundled demo model (`path` None: the default), else None."""
+    p = Path(path) if path is not None else default_model_path()
+    try:
+        if p.resolve() != BUNDLED_MODEL.resolve():
+            return None
+    except OSError:
+        return None
+    from videocam.types import NOBODY
+    people = [c for c in classes if c != NOBODY]
+    n = {5: "five"}.get(len(people), str(len(people)))
+    return DEMO_NOTE.format(n=n, people=", ".join(people))
+
+
 def load_model(path=None) -> CamModel:
     """Load a videocam (or any GAP/conv Keras) model; no argument loads the default (see above)."""
     given = path is not None
