@@ -355,6 +355,17 @@ def test_out_not_writable(capsys, tmp_path, tiny_model_path, clip):
     assert afile.read_text() == "x"
 
 
+@pytest.mark.parametrize("out", ["/proc", "/sys"])
+def test_out_that_takes_no_files_is_not_writable(capsys, tmp_path, tiny_model_path, clip, out):
+    """Folders that exist but take no new files (as root too): one line naming the folder, nothing made."""
+    if not Path(out).is_dir():
+        pytest.skip(f"no {out} here")
+    code, _, err = cli(capsys, clip, "--model", tiny_model_path, "--out", out, "--gif")
+    line = one_error(err)
+    assert code == 2 and "not writable" in line and out in line, line
+    assert not [n for n in os.listdir(out) if "clip" in n or "videocam" in n]
+
+
 def test_output_that_is_the_input_is_a_usage_error(capsys, tmp_path, tiny_model_path, clip):
     out = tmp_path / "out"
     out.mkdir()

@@ -9,7 +9,6 @@ them are bounded, so memory does not grow with the video's length.
 """
 from __future__ import annotations
 
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -81,14 +80,8 @@ def output_paths(input_path: Path, out_dir: Path, mp4: bool, csv: bool, gif: boo
 
 
 def _check_out_dir(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out is not a folder: {out_dir}")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UsageError(f"cannot create --out folder {out_dir}: {e.strerror or e}") from None
-    if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise UsageError(f"--out folder is not writable: {out_dir}")
+    from videocam.io.partfile import writable_folder
+    writable_folder(out_dir, "--out")
 
 
 def process_video(
