@@ -74,12 +74,14 @@ def mp4_frames(path) -> int:
         return sum(1 for _ in c.decode(video=0))
 
 
-def check_outputs(out: Path, stem: str, n: int, gif: bool = False):
-    """MP4 frame count == CSV rows == n, final names only."""
-    rows = read_csv(out / f"{stem}.cam.csv").rows
+def check_outputs(out: Path, stem: str, n: int, gif: bool = False, partial: bool = False):
+    """MP4 frame count == CSV rows == n, final names (`.partial` ones for an interrupted run) and the
+    run info only."""
+    stem = f"{stem}.cam.partial" if partial else f"{stem}.cam"
+    rows = read_csv(out / f"{stem}.csv").rows
     assert [r.frame for r in rows] == list(range(n))
-    assert mp4_frames(out / f"{stem}.cam.mp4") == n
-    want = {f"{stem}.cam.csv", f"{stem}.cam.mp4"} | ({f"{stem}.cam.gif"} if gif else set())
+    assert mp4_frames(out / f"{stem}.mp4") == n
+    want = {f"{stem}.csv", f"{stem}.mp4", f"{stem}.json"} | ({f"{stem}.gif"} if gif else set())
     assert set(files_in(out)) == want  # no .part files left
 
 
@@ -490,10 +492,10 @@ def test_signal_mid_run_finishes_what_is_in_flight(tmp_path, tiny_model_path, lo
     assert m, stdout
     n = int(m.group(1))
     assert 12 <= n < 1000
-    check_outputs(out, "long", n, gif=True)
+    check_outputs(out, "long", n, gif=True, partial=True)  # an interrupted run's files say so
     import imageio.v3 as iio
-    assert iio.imread(out / "long.cam.gif", index=None).shape[0] >= 2
-    rows = read_csv(out / "long.cam.csv").rows
+    assert iio.imread(out / "long.cam.partial.gif", index=None).shape[0] >= 2
+    rows = read_csv(out / "long.cam.partial.csv").rows
     np.testing.assert_allclose([r.time_s for r in rows], np.arange(n) / 25.0, atol=1e-3)
 
 

@@ -56,6 +56,7 @@ class RunSummary(RateAndExit):
     interrupted: str | None = None
     model_classes: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    run_info: Path | None = None  # <stem>.cam.json: the settings and the files of this run
 
     def describe(self) -> str:
         head = f"{self.frames} frames in {self.seconds:.1f} s ({self.fps:.1f} fps)"
@@ -63,6 +64,8 @@ class RunSummary(RateAndExit):
             head = f"interrupted ({self.interrupted}): wrote {self.frames} frames in {self.seconds:.1f} s"
         lines = [head]
         lines += [f"  {kind}: {path}" for kind, path in self.outputs.items()]
+        if self.run_info is not None:
+            lines.append(f"  run info: {self.run_info}")
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -146,9 +149,39 @@ def process_video(
                        progress, on_result, handle_signals)
     finally:
         reader.close()
+    settings = dict(multi=bool(multi), threshold=threshold, boxes=boxes, norm=norm, nobody=nobody, smooth=smooth,
+                    scale=scale, aspect=aspect, start=start, end=end, batch=batch or DEFAULT_BATCH, precision=precision)
+    _record_run(summary, out_dir, input_path, cm, settings)
     if not summary.interrupted:
         _warn_damage(reader, summary, warn)
     return summary
+
+
+def _record_run(summary: RunSummary, out_dir: Path, input_path: Path, cm, settings: dict) -> None:
+    """Write the run info beside the outputs; say which files beside them come from earlier runs."""
+    from videocam.io import runinfo
+    from videocam.model.cam_model import BUNDLED_MODEL
+    if not summary.outputs:
+        return
+    stem = input_path.stem
+    complete = summary.interrupted is None
+    earlier = [out_dir / f"{stem}.cam.{k}" for k in runinfo.KINDS
+               if (out_dir / f"{stem}.cam.{k}").is_file() and (not complete or k not in summary.outputs)]
+    names = ", ".join(p.name for p in earlier)
+    if complete:
+        runinfo.remove_partials(out_dir, stem)
+        if earlier:
+            summary.notes.append(f"{names} {'is' if len(earlier) == 1 else 'are'} from an earlier run, not "
+                                 f"this one ({stem}.cam.json lists this run's files)")
+    elif earlier:
+        summary.notes.append(f"the complete files of an earlier run ({names}) are as they were; this run's "
+                             f"files say .partial")
+    path = out_dir / (f"{stem}.cam.json" if complete else f"{stem}.cam.{runinfo.PARTIAL}.json")
+    bundled = cm.path is not None and Path(cm.path).resolve() == BUNDLED_MODEL.resolve()
+    summary.run_info = runinfo.write_run_info(
+        path, input=input_path, outputs=summary.outputs, complete=complete, interrupted=summary.interrupted,
+        frames=summary.frames, seconds=summary.seconds, model_path=cm.path, bundled=bundled, classes=cm.classes,
+        settings=settings)
 
 
 def _warn_damage(reader, summary: RunSummary, warn: Callable[[str], None]) -> None:
@@ -219,11 +252,13 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
         stream.close()  # stops the reader thread
         bar.close()
         if ok:
+            if stop.event.is_set():  # interrupted: never replace complete files of an earlier run
+                outputs.keep_as_partial()
             sink.close()
         else:
             sink.abort()
         stop.restore()
     summary.seconds = time.perf_counter() - t0
     summary.interrupted = stop.signal_name
-    summary.outputs = {k: v for k, v in paths.items() if v.exists()}  # none for an empty interrupted run
+    summary.outputs = {k: v for k, v in outputs.paths.items() if v.exists()}  # none for an empty interrupted run
     return summary
