@@ -147,6 +147,7 @@ class Report:
     agreement_frames: int = 0
     # the run boxed one person per frame (its run info says no --multi): time together is unknown
     one_person: bool = False
+    model_classes: list[str] = field(default_factory=list)  # the CSV's p_<class> columns, in the model's order
 
     @property
     def people(self) -> list[str]:
@@ -277,7 +278,7 @@ def analyse(table, truth=None, max_gap: int = DEFAULT_MAX_GAP, stem: str = "",
 
     rep = Report(stem=stem, n_frames=len(rows), start_s=float(start[0]), duration_s=total,
                  max_gap=max_gap, classes=stats, nobody=nobody, multi=multi, pairs=pairs, timeline=tl,
-                 one_person=bool(one_person))
+                 one_person=bool(one_person), model_classes=list(table.classes))
 
     if truth is not None:
         trows = list(truth.rows)
@@ -384,11 +385,15 @@ def write_summary_csv(rep: Report, path) -> Path:
     return path
 
 
-def _colours(names: Sequence[str]) -> dict[str, tuple]:
-    import matplotlib
-    cmap = matplotlib.colormaps["tab10" if len(names) <= 10 else "tab20"]
-    out = {n: cmap(i % cmap.N) for i, n in enumerate(names)}
-    out[NOBODY] = (0.55, 0.55, 0.55, 1.0)
+def _colours(model_classes: Sequence[str], names: Sequence[str]) -> dict[str, tuple]:
+    """Each name's colour as in the MP4 and GIF: `io.render.class_color` by the model's class index
+    (a name the model does not know, by its name); nobody grey."""
+    from videocam.io.render import class_color
+    classes = list(model_classes)
+    out = {}
+    for n in [*names, NOBODY]:
+        rgb = class_color(classes.index(n) if n in classes else None, n)
+        out[n] = (*(v / 255.0 for v in rgb), 1.0)
     return out
 
 
@@ -416,7 +421,7 @@ def plot_timeline(rep: Report, path) -> Path:
     path = Path(path)
     tl, ttl = rep.timeline, rep.truth_timeline
     lanes = rep.people + [NOBODY]
-    colours = _colours(rep.people)
+    colours = _colours(rep.model_classes, rep.people)
     n = len(lanes)
     fig_h = 1.0 + 0.55 * n + (0.25 * n if ttl is not None else 0) + (0.35 if ttl is not None else 0)
     # Figure + Agg canvas directly (no pyplot): no global backend state, safe off the main thread.
