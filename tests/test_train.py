@@ -98,3 +98,24 @@ def test_fc_head_models_are_evaluated_at_their_fixed_size(tiny_data, tmp_path):
     cm = load_model(save_model(m, info, tmp_path / "fc.keras"))
     rep = evaluate_folder(cm, tiny_data, progress=False)  # adaptive asked, fixed used
     assert rep["scale"] == "fixed" and list(rep["loc_by_scale"]) == ["fixed"]
+
+
+def test_evaluate_takes_the_flat_layout_train_takes(tiny_data, tiny_model_path, tmp_path, capsys):
+    """DATA_DIR/<class>/* (what `train` accepts) is a test set too, with or without --split . (issue 20, 5)."""
+    import shutil
+    flat = tmp_path / "photos"
+    for d in (tiny_data / "test").iterdir():
+        shutil.copytree(d, flat / d.name)
+    n = sum(1 for _ in flat.rglob("*.png"))
+    for extra in ([], ["--split", "."]):
+        code = main(["evaluate", str(tiny_model_path), str(flat), "--scale", "fixed", *extra])
+        out = capsys.readouterr().out
+        assert code == 0 and f"{n} images" in out, out
+    # a folder with train/ and val/ but no test/ says what to pass
+    split = tmp_path / "split"
+    for s in ("train", "val"):
+        for d in (tiny_data / s).iterdir():
+            shutil.copytree(d, split / s / d.name)
+    code = main(["evaluate", str(tiny_model_path), str(split)])
+    err = capsys.readouterr().err
+    assert code != 0 and "--split val" in err and err.startswith("error:")
