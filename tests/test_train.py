@@ -119,3 +119,29 @@ def test_evaluate_takes_the_flat_layout_train_takes(tiny_data, tiny_model_path, 
     code = main(["evaluate", str(tiny_model_path), str(split)])
     err = capsys.readouterr().err
     assert code != 0 and "--split val" in err and err.startswith("error:")
+
+
+@pytest.mark.parametrize("names", [["John_Smith", "John_Stone", "John_Small", "nobody"],
+                                   ["Alexandra_Ocasio_Cortez", "Alexandra_Oconnor", "Al", "nobody"]])
+def test_confusion_matrix_names_stay_unique_and_readable(names):
+    """Column heads were cut to 6 characters (`John_S John_S ...`, issue 20 item 9)."""
+    from videocam.eval.evaluate import format_report
+    n = len(names)
+    r = {"split": "test", "images": 4 * n, "accuracy": 0.5, "per_class": {c: 0.5 for c in names},
+         "classes": names, "confusion": [[3 if i == j else (1 if j == (i + 1) % n else 0) for j in range(n)]
+                                         for i in range(n)]}
+    text = format_report(r)
+    lines = text.splitlines()
+    at = lines.index("confusion (rows truth, columns predicted):")
+    head, rows = lines[at + 1], lines[at + 2:at + 2 + n]
+    cols = head.split()
+    assert len(cols) == n and len(set(cols)) == n  # one unique head per class
+    for name, line in zip(names, rows):
+        assert name in line  # full names, each on its row
+    import re
+
+    def ends(line):
+        return [m.end() for m in re.finditer(r"\S+", line)][-n:]
+    for line in rows:  # numbers line up under the heads
+        assert ends(line) == ends(head)
+    assert all(c in names for c in cols) or all(f"{c} {names[k]}" in text for k, c in enumerate(cols))

@@ -20,6 +20,7 @@ from videocam.model.data import SPLITS, DataError, class_folder, read_box_csv, r
 from videocam.stages.localize import WORK_SIDE, cam_boxes, iou, mask_boxes, threshold_mask
 
 SWEEP = np.round(np.arange(0.05, 0.951, 0.025), 3)
+CONFUSION_NAME_MAX = 12  # longer class names get numbered confusion columns
 
 
 def _box_csv_for(data_dir: Path, split: str) -> Path | None:
@@ -190,9 +191,16 @@ def format_report(r: dict) -> str:
         lines.append(f"MaxBoxAcc: {r['maxboxacc']:.4f} (best threshold {r['maxboxacc_threshold']})")
     lines.append("per class: " + ", ".join(f"{k} {v:.3f}" for k, v in r["per_class"].items()))
     names = r["classes"]
-    width = max(len(n) for n in names) + 1
+    # full names as column heads while they are short; else numbered columns, the number before each row's name
+    if max(len(n) for n in names) <= CONFUSION_NAME_MAX:
+        heads, rows = list(names), list(names)
+    else:
+        heads = [f"#{i + 1}" for i in range(len(names))]
+        rows = [f"{h} {n}" for h, n in zip(heads, names)]
+    col = max(6, *(len(h) for h in heads), *(len(str(v)) for row in r["confusion"] for v in row))
+    width = max(len(n) for n in rows) + 1
     lines.append("confusion (rows truth, columns predicted):")
-    lines.append(" " * width + " ".join(f"{n[:6]:>6}" for n in names))
-    for n, row in zip(names, r["confusion"]):
-        lines.append(f"{n:<{width}}" + " ".join(f"{v:>6d}" for v in row))
+    lines.append(" " * width + " ".join(f"{h:>{col}}" for h in heads))
+    for n, row in zip(rows, r["confusion"]):
+        lines.append(f"{n:<{width}}" + " ".join(f"{v:>{col}d}" for v in row))
     return "\n".join(lines)
