@@ -145,3 +145,26 @@ def test_confusion_matrix_names_stay_unique_and_readable(names):
     for line in rows:  # numbers line up under the heads
         assert ends(line) == ends(head)
     assert all(c in names for c in cols) or all(f"{c} {names[k]}" in text for k, c in enumerate(cols))
+
+
+def test_training_verdict_warns_near_chance_and_on_few_images():
+    """`best validation accuracy 0.2000` on 5 classes and 6 images used to end silently (issue 20, 6)."""
+    from videocam.model.train import training_warnings
+    said = training_warnings(0.2, n_val=6, n_classes=5)
+    text = " ".join(said)
+    assert "chance" in text and "6 validation images" in text
+    assert "photos" in text and "--backbone" in text  # what to do
+    assert training_warnings(0.98, n_val=480, n_classes=6) == []
+    near = training_warnings(0.22, n_val=400, n_classes=5)
+    assert len(near) >= 1 and "chance" in " ".join(near) and "validation images" not in " ".join(near)
+    few = training_warnings(0.9, n_val=8, n_classes=2)
+    assert any("8 validation images" in w for w in few) and not any("chance" in w for w in few)
+
+
+def test_train_cli_says_loudly_when_it_learnt_nothing(tiny_data, tmp_path, capsys):
+    code = main(["train", str(tiny_data), "--out", str(tmp_path / "m.keras"), "--epochs", "1", "--batch", "8",
+                 "--width", "8"])
+    cap = capsys.readouterr()
+    assert code == 0 and (tmp_path / "m.keras").is_file()
+    warnings = [ln for ln in cap.err.splitlines() if ln.startswith("warning:")]
+    assert any("12 validation images" in w for w in warnings), cap.err  # 2 per class: a handful
