@@ -95,3 +95,33 @@ def test_wheel_installed_elsewhere_runs_the_quick_start(wheel, tmp_path):
     for ext in ("mp4", "csv", "gif"):
         assert (elsewhere / "outputs" / f"debate.cam.{ext}").is_file()
     print(f"wheel install + quick start: {time.monotonic() - t0:.1f} s")
+
+
+@pytest.fixture
+def stray_videocam(tmp_path, monkeypatch):
+    """A working directory with a `videocam/` folder that is not the package (a checkout's sibling, a
+    user's project folder): whatever imports it fails loudly."""
+    stray = tmp_path / "project"
+    (stray / "videocam").mkdir(parents=True)
+    (stray / "videocam" / "__init__.py").write_text("raise ImportError('the stray videocam/ folder')\n")
+    monkeypatch.chdir(stray)
+    return stray
+
+
+def test_child_python_imports_this_package_whatever_the_cwd(stray_videocam):
+    import videocam
+    from videocam.studies.child import python_command
+    r = subprocess.run(python_command(code="import videocam; print(videocam.__file__)"),
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert Path(r.stdout.strip()) == Path(videocam.__file__)
+    r = subprocess.run(python_command(module="videocam.studies.membench", args=["--help"]),
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "membench" in r.stdout, r.stderr
+
+
+def test_bench_start_up_runs_in_a_folder_with_a_videocam_folder(stray_videocam, tiny_model_path, debate_clip):
+    """`videocam bench` started there crashed: its start-up child imported the stray folder (issue 20, 7)."""
+    from videocam.studies.bench import startup_seconds
+    mp4, _truth, _n = debate_clip
+    assert startup_seconds(tiny_model_path, mp4) > 0
