@@ -18,7 +18,7 @@ def register(subparsers) -> None:
     r.add_argument("--end", type=nonneg_float("--end"), default=None, help="end time in seconds")
     add_stage_options(r, None, "frames per forward pass (default: chosen for the model)")
     r.add_argument("--precision", choices=("float32", "bf16"), default="float32",
-                   help="inference precision")
+                   help="inference precision (default float32; bf16 pays for large models on a GPU)")
     r.set_defaults(func=cmd_run)
 
 
