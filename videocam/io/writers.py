@@ -179,11 +179,13 @@ class Mp4Writer(PartFile):
 
 # The GIF's size (issue 20: 6.4 MB for the 24-s demo against 0.9 MB for its MP4). Measured on
 # samples/debate.mp4 (240 frames at 480x270, 10 fps), against the per-frame-palette GIF before
-# (6.45 MB, PSNR 34.0 dB against the frames it was given): one palette reused while it fits: 6.40 MB
-# (34.3 dB; it also frees the octree's time); pixels within GIF_TOLERANCE of what is already shown
-# left transparent: 4.97 MB (33.9 dB); the byte budget, which lowers the frame rate of long or busy
-# runs: see README "GIF". The demo moves every pixel in every frame (zoom, pan, sensor noise), so
-# the budget does most of the work there; a still camera keeps its 10 fps.
+# (6.45 MB, PSNR 34.0 dB against the frames it was given, 4.5 ms/frame): one palette reused while it
+# fits: 6.40 MB (34.3 dB, 2.5 ms/frame: the octree runs 11 times, not 240); pixels left transparent
+# where what is shown is within GIF_TOLERANCE of what re-sending them would show: 4.07 MB (34.1 dB;
+# a plain "within N of what is shown" rule cost more bytes at the same PSNR: 4.97 MB at 33.9 dB for
+# N = 10, as the palette's own error already exceeds small N); the byte budget, which lowers the frame
+# rate of long or busy runs: 1.90 MB, 110 frames. The demo moves every pixel in every frame (zoom, pan,
+# sensor noise), so the budget does most of the work there; a still camera keeps its 10 fps.
 GIF_BUDGET = 2_000_000   # bytes a run's GIF aims to stay under, when the run's length is known
 GIF_TOLERANCE = 3        # a pixel is left as shown when that is within this (0-255) of re-sending it
 GIF_MIN_FPS = 0.1        # the budget never spaces frames more than 10 s apart
@@ -256,7 +258,8 @@ class GifWriter(PartFile):
         self._palette_img = None
         self._palette_err = 0.0
         self._global: np.ndarray | None = None
-        self._canvas: np.ndarray | None = None    # what a viewer sees now, (H, W, 3) int16
+        self._canvas: np.ndarray | None = None    # what a viewer sees now, (H, W, 3) uint8
+        self._luts: list = []
 
     @property
     def frames_kept(self) -> int:
@@ -319,51 +322,60 @@ class GifWriter(PartFile):
 
     # -- encoding ------------------------------------------------------------
 
-    def _indexed(self, rgb: np.ndarray) -> np.ndarray:
-        """Palette indices (H, W) for `rgb` on the current palette, or on a fresh one when it no longer fits."""
+    def _lookup(self, idx: np.ndarray) -> np.ndarray:
+        """The colours (H, W, 3) uint8 that palette indices show (three table lookups, not a gather)."""
+        import cv2
+        return cv2.merge([cv2.LUT(idx, self._luts[c]) for c in range(3)])
+
+    def _indexed(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Palette indices (H, W) for `rgb` and the colours they show, on the current palette, or on a
+        fresh one when it no longer fits."""
+        import cv2
         from PIL import Image
 
         if self._palette is not None:
             idx = np.asarray(Image.fromarray(rgb).quantize(palette=self._palette_img, dither=Image.Dither.NONE))
-            err = float(np.abs(self._palette[idx].astype(np.int16) - rgb).mean())
+            shown = self._lookup(idx)
+            err = cv2.norm(shown, rgb, cv2.NORM_L1) / rgb.size
             k, c = self.REFRESH
             if err <= k * self._palette_err + c:
-                return idx
+                return idx, shown
         # Pillow's fast octree is both smaller and closer from RGBA than from RGB (measured: 302 against
         # 348 kB and PSNR 34.3 against 33.6 dB on ten demo frames)
         q = Image.fromarray(rgb).convert("RGBA").quantize(colors=self.COLOURS, method=Image.Quantize.FASTOCTREE)
         pal = np.zeros((self.COLOURS, 3), np.uint8)
         got = np.asarray(q.getpalette("RGB") or [], np.uint8).reshape(-1, 3)[: self.COLOURS]
         pal[: len(got)] = got
-        idx = np.minimum(np.asarray(q), self.COLOURS - 1)
+        idx = np.ascontiguousarray(np.minimum(np.asarray(q), self.COLOURS - 1), dtype=np.uint8)
         self._palette = pal
+        self._luts = [np.ascontiguousarray(np.append(pal[:, c], np.uint8(0))) for c in range(3)]
         self._palette_img = Image.new("P", (1, 1))
         self._palette_img.putpalette(pal.tobytes())
-        self._palette_err = float(np.abs(pal[idx].astype(np.int16) - rgb).mean())
+        shown = self._lookup(idx)
+        self._palette_err = cv2.norm(shown, rgb, cv2.NORM_L1) / rgb.size
         self.palettes += 1
-        return idx
+        return idx, shown
 
     def _encode(self, rgb: np.ndarray, cs: int) -> bytes:
         """One frame as GIF blocks (graphic control, descriptor, [local palette], LZW data)."""
+        import cv2
         from PIL import GifImagePlugin, Image
 
-        idx = self._indexed(rgb)
-        shown = self._palette[idx].astype(np.int16)
+        idx, shown = self._indexed(rgb)
         x0 = y0 = 0
         params = {"duration": 10 * cs, "disposal": 1}  # disposal 1: later frames draw over this one
         if self._canvas is not None:
-            src = rgb.astype(np.int16)
+            def worst(a, b):  # per pixel, the largest channel difference (uint8)
+                c0, c1, c2 = cv2.split(cv2.absdiff(a, b))
+                return cv2.max(cv2.max(c0, c1), c2)
             # keep what is shown where it is within `tolerance` of what sending the pixel again would show
-            same = (np.abs(src - self._canvas).max(axis=2)
-                    <= np.abs(src - shown).max(axis=2) + self.tolerance)
-            shown[same] = self._canvas[same]
-            idx = np.where(same, np.uint8(self.TRANSPARENT), idx)
-            rows, cols = np.flatnonzero(~same.all(axis=1)), np.flatnonzero(~same.all(axis=0))
-            if rows.size:
-                y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-            else:
-                y0, y1, x0, x1 = 0, 1, 0, 1  # nothing changed: one transparent pixel keeps the timing
-            idx = idx[y0:y1, x0:x1]
+            keep = cv2.compare(worst(rgb, self._canvas), cv2.add(worst(rgb, shown), self.tolerance), cv2.CMP_LE)
+            cv2.copyTo(self._canvas, keep, shown)
+            idx = cv2.bitwise_or(idx, keep)  # 255 (TRANSPARENT) where kept
+            x0, y0, w, h = cv2.boundingRect(cv2.bitwise_not(keep))
+            if w == 0 or h == 0:
+                x0, y0, w, h = 0, 0, 1, 1  # nothing changed: one transparent pixel keeps the timing
+            idx = idx[y0:y0 + h, x0:x0 + w]
             params["transparency"] = self.TRANSPARENT
         self._canvas = shown
         im = Image.fromarray(np.ascontiguousarray(idx, dtype=np.uint8), "P")
