@@ -164,3 +164,25 @@ def test_bf16_precision_runs_and_stays_close(tiny_model_path, debate_clip, tmp_p
     assert len(a.rows) == len(b.rows) == n
     diff = max(abs(ra.probs[c] - rb.probs[c]) for ra, rb in zip(a.rows, b.rows) for c in a.classes)
     assert diff < 0.05
+
+
+def test_cli_run_with_the_demo_model_says_what_it_knows_once(tiny_model_path, debate_clip, tmp_path, capsys,
+                                                              monkeypatch):
+    """The bundled model knows the five drawn people only: one line says so and points to `train`."""
+    from videocam.cli.main import main
+    from videocam.model import cam_model
+    mp4, _, _ = debate_clip
+    monkeypatch.delenv("VIDEOCAM_MODEL", raising=False)
+    monkeypatch.setattr(cam_model, "BUNDLED_MODEL", tiny_model_path)  # a fast stand-in for the demo model
+    assert main(["run", str(mp4), "--out", str(tmp_path / "a"), "--no-mp4"]) == 0
+    cap = capsys.readouterr()
+    said = [ln for ln in (cap.out + cap.err).splitlines() if "demo" in ln and "videocam train" in ln]
+    assert len(said) == 1 and "five" in said[0], cap.out + cap.err
+    own = tmp_path / "own.keras"
+    own.write_bytes(tiny_model_path.read_bytes())
+    for how in (["--model", str(own)], []):
+        if not how:
+            monkeypatch.setenv("VIDEOCAM_MODEL", str(own))
+        assert main(["run", str(mp4), "--out", str(tmp_path / "b"), "--no-mp4", *how]) == 0
+        cap = capsys.readouterr()
+        assert "videocam train" not in cap.out + cap.err

@@ -16,21 +16,22 @@ def register(subparsers) -> None:
     c = subparsers.add_parser(
         "compare", help="train and compare the GAP head with FC heads (accuracy, localisation, size)",
         description=__doc__)
-    c.add_argument("data_dir")
+    c.add_argument("data_dir", help="DATA_DIR/<class>/* or DATA_DIR/train|val|test/<class>/* (as train takes)")
     c.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    c.add_argument("--backbone", choices=("small", "vgg16"), default="small")
-    c.add_argument("--weights", default="none", help="vgg16 only: none | imagenet (from the Keras cache) | PATH")
+    c.add_argument("--backbone", choices=("small", "vgg16"), default="small", help="backbone (default small)")
+    c.add_argument("--weights", default="none",
+                   help="vgg16 only: none (default) | imagenet (from the Keras cache) | PATH")
     c.add_argument("--heads", type=_heads, default=list(HEADS),
                    help=f"comma-separated subset of {','.join(HEADS)} (default: all four)")
-    c.add_argument("--epochs", type=int_at_least("--epochs", 1), default=12)
-    c.add_argument("--batch", type=int_at_least("--batch", 1), default=32)
+    c.add_argument("--epochs", type=int_at_least("--epochs", 1), default=12, help="epochs per head (default 12)")
+    c.add_argument("--batch", type=int_at_least("--batch", 1), default=32, help="images per step (default 32)")
     c.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (default 3e-3)")
-    c.add_argument("--width", type=int_at_least("--width", 1), default=32, help="small backbone width")
+    c.add_argument("--width", type=int_at_least("--width", 1), default=32, help="small backbone width (default 32)")
     c.add_argument("--input-size", type=_input_size, default=(224, 224), metavar="N|HxW",
                    help="training input size (default 224)")
     c.add_argument("--threshold", type=unit_interval("--threshold"), default=0.2,
                    help="box threshold as a fraction of the map's max (default 0.2)")
-    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--seed", type=int, default=0, help="seed of the split and the weights (default 0)")
     c.set_defaults(func=cmd_compare)
 
 

@@ -32,7 +32,7 @@ def register(subparsers) -> None:
                         "for long archives")
     add_stage_options(r, None, "frames per forward pass (default: chosen for the model)")
     r.add_argument("--precision", choices=("float32", "bf16"), default="float32",
-                   help="inference precision (default float32)")
+                   help="inference precision (default float32; bf16 pays for large models on a GPU)")
     r.add_argument("--skip-done", action="store_true",
                    help="skip videos whose requested outputs all exist (files get their final names only "
                    "when complete, so this resumes a stopped run; default: redo every video)")
@@ -84,5 +84,9 @@ def cmd_run(a) -> int:
         torso=not a.no_torso, panel=not a.no_panel, progress=True,
         precision=a.precision, every=a.every, fps=a.fps,
     )
+    from videocam.model.cam_model import demo_model_note
+    note = demo_model_note(a.model, summary.model_classes)
+    if note:
+        summary.notes.append(note)
     print(summary.describe())
     return summary.exit_code

@@ -17,7 +17,7 @@ def register(subparsers) -> None:
     s.add_argument("--model", default=None, help="model .keras file (default: the bundled model)")
     s.add_argument("--out", default="outputs/shortcut", metavar="DIR", help="output folder (default: outputs/shortcut)")
     s.add_argument("--n", type=int_at_least("--n", 1), default=40, help="probe images (default 40; half with nobody)")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=int, default=0, help="seed of the probe images (default 0)")
     s.add_argument("--show", type=int_at_least("--show", 1), default=8, help="probes in the figure (default 8)")
     s.set_defaults(func=cmd_shortcut)
 

@@ -49,7 +49,11 @@ def _hue_rgb(h: float, s: float = 0.80, v: float = 1.0) -> tuple[int, int, int]:
 def class_color(index: int | None, name: str = "") -> tuple[int, int, int]:
     """A stable RGB colour: by class index (golden-ratio hues, so neighbours
     differ), or by a hash of the name when the index is unknown; grey for
-    ``nobody``."""
+    ``nobody``.
+
+    The one palette: the MP4 and GIF (`Renderer`), the timeline (`eval.report`),
+    the CAM grid (`studies.figure`) and any page showing people take a class's
+    colour from here, by its index in the model's class list."""
     if name == NOBODY:
         return _NOBODY_RGB
     if index is None or index < 0:

@@ -132,3 +132,16 @@ def read_box_csv(path) -> dict[str, tuple[str, Box | None]]:
                 box = Box(row["label"], 1.0, *(int(float(row[k])) for k in ("x0", "y0", "x1", "y1")))
             out[row["path"]] = (row["label"], box)
     return out
+
+
+def class_folder(folder) -> tuple[list[str], Split]:
+    """Every image of FOLDER/<class>/* (the layout `scan` takes without splits), labelled by folder:
+    (class names, sorted; Split). For evaluation, where nothing is held out."""
+    folder = Path(folder)
+    classes = [d.name for d in _class_dirs(folder)]
+    paths, labels = [], []
+    for i, c in enumerate(classes):
+        imgs = _images_in(folder / c)
+        paths += imgs
+        labels += [i] * len(imgs)
+    return classes, Split(paths, np.asarray(labels, dtype=np.int32))

@@ -21,11 +21,12 @@ class Outputs:
     `paths` maps "mp4" / "gif" / "csv" to the files to write. That thread draws
     each frame once and writes the CSV; with THREADED_WRITERS the MP4 and the
     GIF each encode on a thread of their own (`ThreadedWriter`). `extra(result,
-    image)` sees every drawn frame (the Python API's `on_result`).
+    image)` sees every drawn frame (the Python API's `on_result`). `gif_span_s`, the
+    seconds the run will cover, lets the GIF keep to its byte budget (`GifWriter`).
     """
 
     def __init__(self, paths: dict[str, Path], classes, fps: float, width: int, height: int,
-                 gif_fps: float = 10.0, extra: Callable | None = None):
+                 gif_fps: float = 10.0, extra: Callable | None = None, gif_span_s: float | None = None):
         from videocam.io.csvfile import CsvWriter
         from videocam.io.render import Renderer
         from videocam.io.writers import GifWriter, Mp4Writer, encoder_threads
@@ -34,17 +35,19 @@ class Outputs:
         wrap = ThreadedWriter if THREADED_WRITERS else (lambda w, name="": w)
         self.renderer = Renderer()
         self.open: list = []
+        self.files: dict = {}  # kind -> the writer itself (unwrapped), whose `path` is where it ends
         self.mp4 = self.gif = self.csv = None
         try:
             if "mp4" in paths:
-                self.mp4 = wrap(Mp4Writer(paths["mp4"], fps, width, height, threads=encoder_threads()),
-                                name="videocam-mp4")
+                self.files["mp4"] = Mp4Writer(paths["mp4"], fps, width, height, threads=encoder_threads())
+                self.mp4 = wrap(self.files["mp4"], name="videocam-mp4")
                 self.open.append(self.mp4)
             if "gif" in paths:
-                self.gif = wrap(GifWriter(paths["gif"], fps, max_fps=gif_fps), name="videocam-gif")
+                self.files["gif"] = GifWriter(paths["gif"], fps, max_fps=gif_fps, span_s=gif_span_s)
+                self.gif = wrap(self.files["gif"], name="videocam-gif")
                 self.open.append(self.gif)
             if "csv" in paths:
-                self.csv = CsvWriter(paths["csv"], classes)
+                self.csv = self.files["csv"] = CsvWriter(paths["csv"], classes)
                 self.open.append(self.csv)
         except BaseException:
             self.abort()
@@ -94,6 +97,19 @@ class Outputs:
                 if w is not None:
                     w.write(img, f.time_s)
         self._held.clear()
+
+    @property
+    def paths(self) -> dict[str, Path]:
+        """Where each file ends when closed."""
+        return {k: w.path for k, w in self.files.items()}
+
+    def keep_as_partial(self) -> None:
+        """Close under `<stem>.cam.partial.<ext>` (an interrupted run): complete files keep their names.
+
+        Call before `close` (the writers read `path` when they rename)."""
+        from videocam.io.runinfo import partial_path
+        for w in self.files.values():
+            w.path = partial_path(w.path)
 
     def close(self) -> None:
         self._draw_held(None)

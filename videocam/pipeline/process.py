@@ -9,7 +9,6 @@ them are bounded, so memory does not grow with the video's length.
 """
 from __future__ import annotations
 
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -60,6 +59,7 @@ class RunSummary(RateAndExit):
     model_classes: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     sampled: bool = False  # --every/--fps: `frames` counts the analysed ones
+    run_info: Path | None = None  # <stem>.cam.json: the settings and the files of this run
 
     def describe(self) -> str:
         head = f"{self.frames} frames{' analysed' if self.sampled else ''} in {self.seconds:.1f} s ({self.fps:.1f} fps)"
@@ -67,6 +67,8 @@ class RunSummary(RateAndExit):
             head = f"interrupted ({self.interrupted}): wrote {self.frames} frames in {self.seconds:.1f} s"
         lines = [head]
         lines += [f"  {kind}: {path}" for kind, path in self.outputs.items()]
+        if self.run_info is not None:
+            lines.append(f"  run info: {self.run_info}")
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -84,14 +86,8 @@ def output_paths(input_path: Path, out_dir: Path, mp4: bool, csv: bool, gif: boo
 
 
 def _check_out_dir(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out is not a folder: {out_dir}")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UsageError(f"cannot create --out folder {out_dir}: {e.strerror or e}") from None
-    if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise UsageError(f"--out folder is not writable: {out_dir}")
+    from videocam.io.partfile import writable_folder
+    writable_folder(out_dir, "--out")
 
 
 def process_video(
@@ -182,9 +178,39 @@ def process_video(
                        stages, aspect, progress, on_result, handle_signals, warmup_until)
     finally:
         reader.close()
+    settings = dict(multi=bool(multi), threshold=threshold, boxes=boxes, norm=norm, nobody=nobody, smooth=smooth,
+                    scale=scale, aspect=aspect, start=start, end=end, batch=batch or DEFAULT_BATCH, precision=precision)
+    _record_run(summary, out_dir, input_path, cm, settings)
     if not summary.interrupted:
         _warn_damage(reader, summary, warn)
     return summary
+
+
+def _record_run(summary: RunSummary, out_dir: Path, input_path: Path, cm, settings: dict) -> None:
+    """Write the run info beside the outputs; say which files beside them come from earlier runs."""
+    from videocam.io import runinfo
+    from videocam.model.cam_model import BUNDLED_MODEL
+    if not summary.outputs:
+        return
+    stem = input_path.stem
+    complete = summary.interrupted is None
+    earlier = [out_dir / f"{stem}.cam.{k}" for k in runinfo.KINDS
+               if (out_dir / f"{stem}.cam.{k}").is_file() and (not complete or k not in summary.outputs)]
+    names = ", ".join(p.name for p in earlier)
+    if complete:
+        runinfo.remove_partials(out_dir, stem)
+        if earlier:
+            summary.notes.append(f"{names} {'is' if len(earlier) == 1 else 'are'} from an earlier run, not "
+                                 f"this one ({stem}.cam.json lists this run's files)")
+    elif earlier:
+        summary.notes.append(f"the complete files of an earlier run ({names}) are as they were; this run's "
+                             f"files say .partial")
+    path = out_dir / (f"{stem}.cam.json" if complete else f"{stem}.cam.{runinfo.PARTIAL}.json")
+    bundled = cm.path is not None and Path(cm.path).resolve() == BUNDLED_MODEL.resolve()
+    summary.run_info = runinfo.write_run_info(
+        path, input=input_path, outputs=summary.outputs, complete=complete, interrupted=summary.interrupted,
+        frames=summary.frames, seconds=summary.seconds, model_path=cm.path, bundled=bundled, classes=cm.classes,
+        settings=settings)
 
 
 def _warn_damage(reader, summary: RunSummary, warn: Callable[[str], None]) -> None:
@@ -234,7 +260,9 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
     stop = StopFlag()
     if handle_signals:
         stop.install()
-    outputs = Outputs(paths, cm.classes, reader.fps, reader.width, reader.height, gif_fps, extra=on_result)
+    span = reader.frame_count_hint / reader.fps if reader.frame_count_hint and reader.fps else None
+    outputs = Outputs(paths, cm.classes, reader.fps, reader.width, reader.height, gif_fps, extra=on_result,
+                      gif_span_s=span)
     sink = AsyncSink(outputs.consume, maxsize=4, on_close=outputs.close, on_abort=outputs.abort)
     total = reader.frame_count_hint or None
     if total and reader.select is not None:  # the bar counts analysed frames
@@ -263,11 +291,13 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
         stream.close()  # stops the reader thread
         bar.close()
         if ok:
+            if stop.event.is_set():  # interrupted: never replace complete files of an earlier run
+                outputs.keep_as_partial()
             sink.close()
         else:
             sink.abort()
         stop.restore()
     summary.seconds = time.perf_counter() - t0
     summary.interrupted = stop.signal_name
-    summary.outputs = {k: v for k, v in paths.items() if v.exists()}  # none for an empty interrupted run
+    summary.outputs = {k: v for k, v in outputs.paths.items() if v.exists()}  # none for an empty interrupted run
     return summary

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -295,7 +294,8 @@ def startup_seconds(model_path, video) -> float:
         "m.predict(f.rgb[None])\n"
         "print(time.perf_counter()-t)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    from videocam.studies.child import python_command
+    out = subprocess.run(python_command(code=code), capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
 

@@ -138,8 +138,10 @@ def run(frames: int = 150, factor: int = 10, size=(320, 240), gif: bool = False,
             clip = work / f"clip{n}.mp4"
             if not clip.exists():
                 make_clip(clip, n, size)
-            cmd = [sys.executable, "-m", "videocam.studies.membench", "--child", str(clip), "--model", str(model),
-                   "--out", str(work / f"out{n}"), "--batch", str(batch)] + (["--gif"] if gif else [])
+            from videocam.studies.child import python_command
+            cmd = python_command(module="videocam.studies.membench",
+                                 args=["--child", clip, "--model", model, "--out", work / f"out{n}", "--batch", batch]
+                                 + (["--gif"] if gif else []))
             env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
             p = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
             if p.returncode != 0:
