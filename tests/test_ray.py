@@ -10,10 +10,10 @@ import pytest
 
 ray = pytest.importorskip("ray", reason='Ray is not installed (pip install -e ".[ray]")')
 
+from test_many import decoded_times, read_rows, same_rows, shots_video  # noqa: E402
+
 from videocam.pipeline.many import process_videos  # noqa: E402
 from videocam.pipeline.process import process_video  # noqa: E402
-
-from test_many import decoded_times, read_rows, same_rows, shots_video  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,10 @@ def test_ray_chunks_join_and_a_bad_file_fails_alone(local_ray, tiny_model_path, 
     assert s.exit_code == 1
     long_chunks = [i["chunk"] for i in chunks if i["chunk"].name == "long"]
     assert len(long_chunks) >= 3 and any(c.read_from for c in long_chunks)  # cut, with warm-ups
-    assert len({i["result"]["pid"] for i in chunks}) == 2  # both workers worked
+    # chunks ran in the workers, not the driver (how many of the two workers got work depends on
+    # when each finished loading the model: work starts on the first ready one, so it is not asserted)
+    pids = {i["result"]["pid"] for i in chunks}
+    assert pids and os.getpid() not in pids
     _check_outputs(tmp_path, videos, single)
     assert (tmp_path / "index.csv").is_file()
 
