@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from videocam.stages.smooth import FollowsStream
 from videocam.types import NOBODY, FrameResult
 
 __all__ = ["Steady", "STEADY_K", "STEADY_MARGIN"]
@@ -30,7 +31,7 @@ STEADY_K = 40
 STEADY_MARGIN = 0.6
 
 
-class Steady:
+class Steady(FollowsStream):
     """Label hysteresis within a shot (see module doc). `k <= 0` is off."""
 
     def __init__(self, k: int = STEADY_K, margin: float = STEADY_MARGIN, own_cuts: bool = False) -> None:
@@ -58,10 +59,7 @@ class Steady:
         if not self.enabled:
             return results
         for r in results:
-            idx = int(r.frame.index)
-            if self._last_index is not None and idx <= self._last_index:
-                self.reset()
-            self._last_index = idx
+            self._follow(r)
             cut = self.cuts(r.frame.small) if self.cuts is not None else bool(r.notes.get("cut"))
             names = list(r.classes) + ([NOBODY] if NOBODY not in r.classes else [])
             vote = np.zeros(len(names), np.float32)
