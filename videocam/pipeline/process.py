@@ -250,7 +250,7 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
     from tqdm import tqdm
 
     from videocam.pipeline.outputs import Outputs
-    from videocam.pipeline.stream import analyse_stream
+    from videocam.pipeline.stream import analyse_stream, in_flight_when_nothing_is_drawn
     from videocam.pipeline.threads import AsyncSink, StopFlag
 
     summary = RunSummary(input=input_path, model_classes=cm.classes, sampled=reader.select is not None)
@@ -272,7 +272,8 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
     reader.model_size = size  # the reader scales a model-sized copy with FFmpeg, beside the full frame
     t0 = time.perf_counter()
     ok = False
-    stream = analyse_stream(cm, reader, size, batch_size, stages, stop=stop.event)
+    in_flight = None if reader.full_rgb else in_flight_when_nothing_is_drawn()
+    stream = analyse_stream(cm, reader, size, batch_size, stages, stop=stop.event, in_flight=in_flight)
     try:
         for items in stream:
             if warmup_until is not None:  # warm-up frames: through the stages, not written

@@ -37,6 +37,19 @@ PARALLEL_FORWARD_MS = 10.0
 TIMED_BATCHES = 2  # batches timed after the first (which traces the graph)
 
 
+def in_flight_when_nothing_is_drawn(cpus: int | None = None) -> int | None:
+    """Batches in flight for a run that draws nothing (CSV only): two on 2+ cores, whatever the model.
+
+    With nothing to draw or encode, the work beside the model is decoding (one model-sized
+    conversion) and the stages, so a second forward stream has the cores to itself. Measured on
+    the 2-core machine, bundled model, demo video, batch 16, alternated: 365-403 fps with one batch
+    in flight against 417-437 with two (the bare model: ~445). With drawing, one stays better for
+    a fast model (see the module doc); None lets `forward_stream` choose by the forward time.
+    """
+    cpus = cpus or os.cpu_count() or 1
+    return 2 if cpus >= 2 else None
+
+
 def in_flight_for(ms_per_frame: float, cpus: int) -> int:
     """How many batches to keep in flight for a forward pass of `ms_per_frame`."""
     return 2 if cpus >= 2 and ms_per_frame >= PARALLEL_FORWARD_MS else 1
@@ -162,7 +175,8 @@ def analyse_batch(cm, frames: Sequence[Frame], size: tuple[int, int], stages: It
 
 
 def analyse_stream(cm, frames: Iterable[Frame], size: tuple[int, int], batch: int, stages: Iterable = (),
-                   stop: threading.Event | None = None, prefetch: bool = True) -> Iterator[list]:
+                   stop: threading.Event | None = None, prefetch: bool = True,
+                   in_flight: int | None = None) -> Iterator[list]:
     """Results batch by batch for a stream of frames, in order: a `FrameResult` for each analysed
     frame and the `Frame` itself for each frame that is only drawn. Batches are made (decoded,
     resized) on a reader thread ahead of the model; `forward_stream` chooses how many passes to overlap."""
@@ -171,7 +185,7 @@ def analyse_stream(cm, frames: Iterable[Frame], size: tuple[int, int], batch: in
     source = Prefetch(made) if prefetch else None
     try:
         for (items, chosen), probs, cams in forward_stream(cm.probs_and_cams, source if source is not None else made,
-                                                           stop=stop):
+                                                           in_flight=in_flight, stop=stop):
             results = analyse(chosen, probs, cams, cm.classes, stages) if chosen else []
             if len(results) == len(items):
                 yield results
