@@ -189,10 +189,10 @@ def test_file_backbone_model_round_trip_keeps_preprocessing(tmp_path):
 
 @pytest.mark.skipif(not SHARED_BACKBONE.is_file(), reason="../shared/backbones is not beside this checkout")
 def test_shared_efficientnet_lite0_backbone_loads(tmp_path):
-    from videocam.model.backbones import load_backbone, split_top
+    from videocam.model.backbones import cut, load_backbone, split_top
     m, name = load_backbone(SHARED_BACKBONE)
     assert m.get_layer(name).output.shape[-1] == 1280
     m16, name16 = load_backbone(SHARED_BACKBONE, "add_5")
     assert tuple(m16.get_layer(name16).output.shape[1:]) == (None, None, 112)
-    cut = split_top(m16, 6)   # the top two blocks b9, b10 (expand, depthwise, project each)
-    assert cut == "b8_bn2"
+    where = split_top(cut(m16, name16), 6)   # the top two blocks b9, b10 (expand, depthwise, project each)
+    assert where == "b8_bn2"
