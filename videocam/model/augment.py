@@ -15,8 +15,8 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-P_ZOOM_OUT = 0.4            # share of views that show the photo small on a background
-ZOOM_HEIGHT = (0.15, 0.85)  # photo height as a fraction of the canvas height
+P_ZOOM_OUT = 0.25           # share of views that show the photo zoomed out on a background
+ZOOM_HEIGHT = (0.45, 0.95)  # photo height as a fraction of the canvas height
 CANVAS_ASPECT = (1.0, 16 / 9)  # canvas width / height (square to 16:9), squashed to the input
 CROP_AREA = (0.45, 1.0)     # random resized crops: area fraction and aspect range
 CROP_RATIO = (3 / 4, 4 / 3)
@@ -108,8 +108,10 @@ def make_view(rng: np.random.Generator, photo: np.ndarray, size: tuple[int, int]
 def background_view(rng: np.random.Generator, backgrounds, size: tuple[int, int]) -> np.ndarray:
     """A view with nobody in it: a crop of the footage (or clutter), squashed to `size`."""
     h, w = size
-    aspect = rng.uniform(*CANVAS_ASPECT)
-    img = background_crop(rng, backgrounds, 360, int(round(360 * aspect)), area=(0.25, 1.0))
+    aspect = 1.0 if rng.random() < 0.5 else rng.uniform(*CANVAS_ASPECT)  # square: as `Verify` crops
+    # any size, down to the small squares `Verify` crops around a map's peak (a tenth of the frame)
+    area = math.exp(rng.uniform(math.log(0.01), 0.0))
+    img = background_crop(rng, backgrounds, 360, int(round(360 * aspect)), area=(area, area))
     img = _resize(img, w, h)
     if rng.random() < 0.5:
         img = img[:, ::-1]

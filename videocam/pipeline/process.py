@@ -82,8 +82,12 @@ class RunSummary(RateAndExit):
 
 def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str = "max",
                  nobody: float | None = None, multi: bool = False, smooth: int | None = None,
-                 scale: str = "fixed") -> list[Stage]:
-    """The stage chain for a model: [Smooth] -> Decide -> [Multi] -> [Rescale] -> Localize."""
+                 scale: str = "fixed", verify: dict | bool | None = None) -> list[Stage]:
+    """The stage chain for a model: [Smooth] -> Decide -> [Multi] -> [Rescale] -> Localize -> [Verify].
+
+    `verify`: None follows the model file (a recipe model carries `extra.verify`, see
+    `videocam.stages.verify`), False turns it off, a dict gives its constants.
+    """
     stages: list[Stage] = []
     k = DEFAULT_SMOOTH if smooth is None else int(smooth)
     if k > 1:
@@ -99,6 +103,11 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
         from videocam.stages.rescale import Rescale
         stages.append(Rescale(model))  # refuses FC-head models
     stages.append(Localize(threshold=threshold, norm=norm, mode=boxes))
+    if verify is None:
+        verify = (getattr(model.info, "extra", None) or {}).get("verify") or False
+    if verify:
+        from videocam.stages.verify import DEFAULTS, Verify
+        stages.append(Verify(model, **{**DEFAULTS, **(verify if isinstance(verify, dict) else {})}))
     return stages
 
 
