@@ -73,8 +73,7 @@ def main(argv=None) -> int:
     from videocam.model.cam_model import load_model
     from videocam.stages.verify import DEFAULTS
     cm = load_model(a.model)
-    base = dict(DEFAULTS)
-    base.update((cm.info.extra or {}).get("verify") or {})
+    base = dict(DEFAULTS)  # the code's constants (a model file keeps those of its training day)
     video = first_pass(cm, a.video, every=a.every)
     strangers = {s: first_pass(cm, s, every=a.every) for s in a.strangers}
     keys, values = [], []

@@ -186,3 +186,20 @@ def test_build_stages_takes_verify_from_the_model_file(tiny_model):
         assert not any(isinstance(s, Verify) for s in build_stages(tiny_model, verify=False))
     finally:
         tiny_model.info.extra = {}
+
+
+def test_verify_holds_a_label_over_a_one_frame_dropout():
+    from videocam.stages.verify import Verify
+    v = Verify(_StubModel(), sides=(0.2, 0.4), refine=(), accept=0.6, hold=5)
+    frames = [_frame([(0, (20, 30, 50, 60))]), _frame([(0, (20, 30, 50, 60))]), _frame([])]
+    v(frames[:2])
+    v(frames[2:])
+    assert [f.label for f in frames] == ["a", "a", "a"]
+    assert frames[2].boxes and frames[2].boxes[0].label == "a"  # the held person keeps its last box
+    b = [_frame([(1, (110, 30, 140, 60))])]
+    v(b)
+    assert b[0].label == "a"                                    # outvoted: a, a, (nobody), b
+    after_cut = [_frame([(1, (110, 30, 140, 60))])]
+    after_cut[0].notes["cut"] = True
+    v(after_cut)
+    assert after_cut[0].label == "b"                            # a cut starts afresh

@@ -21,7 +21,8 @@ model by the recipe (`videocam.json`'s `extra.verify`) and were tuned on the tun
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter, deque
+from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
@@ -32,7 +33,8 @@ from videocam.types import NOBODY, Box, FrameResult
 # Chosen on the tuning video only (scripts/tune_video.py, photo split seed 0): seven sides 1.28x apart,
 # a refining round at 0.85x / 1.18x of the best, re-centred; a person is accepted at 0.4.
 DEFAULTS = {"sides": (0.17, 0.22, 0.28, 0.36, 0.46, 0.6, 0.78), "refine": (0.85, 1.18), "shift": 0.0,
-            "vote": False, "accept": 0.4, "max_people": 2, "mask": 0.6}
+            "vote": False, "accept": 0.4, "max_people": 2, "mask": 0.6,
+            "hold": 5}
 
 
 def peak(ev: np.ndarray) -> tuple[int, int, float] | None:
@@ -68,6 +70,8 @@ class Verify:
     accept: float = DEFAULTS["accept"]
     max_people: int = DEFAULTS["max_people"]
     mask: float = DEFAULTS["mask"]     # around a found person, mask this share of the chosen side
+    hold: int = DEFAULTS["hold"]       # a frame's label: the most frequent of the last `hold` (reset at cuts)
+    _recent: deque = field(default_factory=deque, init=False, repr=False)
 
     def peaks(self, r: FrameResult) -> list[tuple[float, float]]:
         """Frame points of the strongest peaks of the person-evidence map (each class's CAM minus
@@ -125,7 +129,7 @@ class Verify:
         if not jobs:
             for r in results:
                 self._nobody(r)
-            return results
+            return self._held(results)
         probs, cams = self._classify(results, jobs)
         per: dict[tuple[int, int], list] = {}
         for (k, j, box), p, c in zip(jobs, probs, cams):
@@ -160,6 +164,35 @@ class Verify:
             by_frame.setdefault(k, {})[j] = looks
         for k, r in enumerate(results):
             self._decide(r, by_frame.get(k, {}))
+        return self._held(results)
+
+    def _held(self, results: list[FrameResult]) -> list[FrameResult]:
+        """Each label becomes the most frequent of the last `hold` frames' (the current one wins ties);
+        a person held over a frame where its crop was not accepted keeps its last box."""
+        if self.hold <= 1:
+            return results
+        for r in results:
+            if r.notes.get("cut"):
+                self._recent.clear()
+            self._recent.append((r.label, list(r.boxes)))
+            while len(self._recent) > self.hold:
+                self._recent.popleft()
+            counts = Counter(label for label, _ in self._recent)
+            top = max(counts.values())
+            label = r.label if counts[r.label] == top else next(
+                lab for lab, _ in reversed(self._recent) if counts[lab] == top)
+            if label == r.label:
+                continue
+            if label == NOBODY:
+                self._nobody(r)
+                continue
+            mine = [b for b in r.boxes if b.label == label]
+            if not mine:
+                mine = next([b for b in boxes if b.label == label] for lab, boxes in reversed(self._recent)
+                            if any(b.label == label for b in boxes))
+            r.boxes = mine + [b for b in r.boxes if b.label != label]
+            r.label, r.score = label, mine[0].score
+            r.notes["present"] = [list(r.classes).index(b.label) for b in r.boxes]
         return results
 
     def _nobody(self, r: FrameResult) -> None:
