@@ -259,8 +259,8 @@ def train_recipe(data_dir, out, backbone, *, cam_layer: str | None = None, prepr
                             "head_steps": cfg.head_steps, "tune_epochs": hist2["best_epoch"], "n_train": n_photos,
                             "n_val": len(val_photos), "val_accuracy": val_acc,
                             "background_frames": len(bgs) if bgs else 0}
-    from videocam.stages.verify import DEFAULTS as VERIFY
-    info.extra["verify"] = dict(VERIFY)  # run/live look again at each CAM peak (videocam.stages.verify)
+    # run/live look again at each CAM peak (videocam.stages.verify), with the code's tuned constants
+    info.extra["verify"] = {"enabled": True}
     save_model(model, info, out)
     seconds = time.perf_counter() - t0
     curve_path = None

@@ -107,7 +107,8 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
         verify = (getattr(model.info, "extra", None) or {}).get("verify") or False
     if verify:
         from videocam.stages.verify import DEFAULTS, Verify
-        stages.append(Verify(model, **{**DEFAULTS, **(verify if isinstance(verify, dict) else {})}))
+        given = {k: v for k, v in verify.items() if k in DEFAULTS} if isinstance(verify, dict) else {}
+        stages.append(Verify(model, **{**DEFAULTS, **given}))
     return stages
 
 
