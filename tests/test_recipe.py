@@ -184,6 +184,8 @@ def test_build_stages_takes_verify_from_the_model_file(tiny_model):
         v = [s for s in build_stages(tiny_model) if isinstance(s, Verify)]
         assert len(v) == 1 and v[0].accept == 0.7
         assert not any(isinstance(s, Verify) for s in build_stages(tiny_model, verify=False))
+        v = [s for s in build_stages(tiny_model, nobody=0.8) if isinstance(s, Verify)]
+        assert v[0].accept == 0.8                            # --nobody P sets the crop's acceptance
     finally:
         tiny_model.info.extra = {}
 

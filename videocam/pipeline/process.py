@@ -89,6 +89,7 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
     `videocam.stages.verify`), False turns it off, a dict gives its constants.
     """
     stages: list[Stage] = []
+    nobody_given = nobody
     k = DEFAULT_SMOOTH if smooth is None else int(smooth)
     if k > 1:
         from videocam.stages.smooth import Smooth
@@ -108,6 +109,8 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
     if verify:
         from videocam.stages.verify import DEFAULTS, Verify
         given = {k: v for k, v in verify.items() if k in DEFAULTS} if isinstance(verify, dict) else {}
+        if nobody_given is not None:
+            given["accept"] = nobody_given  # --nobody P: a crop must be a person at P or more
         stages.append(Verify(model, **{**DEFAULTS, **given}))
     return stages
 
