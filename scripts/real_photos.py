@@ -143,7 +143,7 @@ def main(argv=None) -> int:
         print(f"split {i}: " + "  ".join(f"{m} {acc[m][-1]:.3f}" for m in methods), flush=True)
     print(f"\n{a.splits} splits (seed {SEEDS[a.splits]}), {a.n} x ({N_TRAIN} train + {N_TEST} test photos "
           f"per person, {len(people(JOHNS))} people)" + (f", recipe overrides {overrides}" if overrides else ""))
-    print(f"| method | mean accuracy | worst | train time per split |\n|---|---:|---:|---:|")
+    print("| method | mean accuracy | worst | train time per split |\n|---|---:|---:|---:|")
     for m in methods:
         print(f"| {ROWS[m]} | {np.mean(acc[m]):.3f} | {np.min(acc[m]):.3f} | {np.mean(secs[m]):.0f} s |")
     if a.json:

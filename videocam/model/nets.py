@@ -3,7 +3,6 @@ input preprocessing each expects."""
 from __future__ import annotations
 
 
-import os
 from pathlib import Path
 
 import numpy as np

@@ -5,16 +5,19 @@
    footage, a `nobody` class of views of it. Classes are balanced by sample weights.
 2. The backbone runs once per view up to a cut below its top `unfreeze` convolutions
    (`backbones.split_top`); those features are cached, so training never runs the lower part again.
-3. Head first: GAP + Dense softmax on the frozen backbone (features pooled once), Adam, early stopping
-   on the validation loss that restores the best epoch.
-4. Then the top convolutions and the head together at a lower rate (batch norm kept frozen), early
-   stopping again.
-A validation split is carved from the photos when the folder has none; its accuracy is printed
-and the loss/accuracy curves of both phases are drawn beside the model (`<stem>.curves.png`).
+3. Head first: GAP + Dense softmax on the frozen backbone (features pooled once): an L2-regularised
+   softmax regression on standardised features (convex: a fixed number of full-batch steps), folded
+   back into the Dense layer so the model stays GAP -> Dense and its CAMs exact.
+4. Then the top convolutions and the head together at a lower rate (batch norm kept frozen), with
+   early stopping on the held-out photos' loss that restores the best epoch.
+5. Last, the head again on every photo, the held-out ones included.
+A validation split is carved from the photos when the folder has none (at least one photo per
+class); its accuracy (before step 5) is printed, and the loss/accuracy curves of both phases are
+drawn beside the model (`<stem>.curves.png`). Constants were chosen on tuning splits of real photos
+(`scripts/real_photos.py --splits tuning`, docs/real.md).
 """
 from __future__ import annotations
 
-import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -59,7 +62,7 @@ class RecipeResult:
     val_accuracy: float | None
     n_train: int
     n_val: int
-    head_epochs: int
+    head_steps: int
     tune_epochs: int
     seconds: float
     curves: Path | None = None
