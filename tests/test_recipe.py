@@ -205,3 +205,18 @@ def test_verify_holds_a_label_over_a_one_frame_dropout():
     after_cut[0].notes["cut"] = True
     v(after_cut)
     assert after_cut[0].label == "b"                            # a cut starts afresh
+
+
+@pytest.mark.parametrize("extra, msg", [
+    (["--background", "no/such/footage"], "error: background not found: no/such/footage"),
+    (["--head", "fc512"], "error: the small-data recipe trains a GAP head"),
+])
+def test_train_cli_recipe_mistakes_are_one_error_line(tmp_path, capsys, extra, msg):
+    from videocam.cli.main import main
+    bb = _backbone(tmp_path / "bb.keras")
+    data = _photos(tmp_path / "data")
+    code = main(["train", str(data), "--backbone", str(bb), "--views", "2", "--out", str(tmp_path / "m.keras")]
+                + extra)
+    err = capsys.readouterr().err
+    assert code != 0 and err.startswith(msg) and err.count("\n") == 1
+    assert not (tmp_path / "m.keras").exists()

@@ -58,7 +58,7 @@ def register(subparsers) -> None:
     t.add_argument("--val-split", type=unit_interval("--val-split"), default=0.15,
                    help="fraction held out for validation when there is no val/ folder (default 0.15; "
                    "small-data: at least one photo per person)")
-    t.add_argument("--width", type=positive_int("--width"), default=32, help="small backbone width")
+    t.add_argument("--width", type=positive_int("--width"), default=32, help="small backbone width (default 32)")
     t.add_argument("--stride", type=int, choices=(8, 16), default=16,
                    help="small backbone output stride: 16 gives a 14x14 CAM at 224 (default), 8 a 28x28 one")
     t.add_argument("--hide", action="store_true",
