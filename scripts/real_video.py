@@ -160,13 +160,15 @@ def main(argv=None) -> int:
     ap.add_argument("--split", choices=tuple(SEEDS), default="report")
     ap.add_argument("--out", required=True)
     ap.add_argument("--cache", default=str(CACHE), help=f"where the footage is kept (default {CACHE})")
+    ap.add_argument("--photo-seed", type=int, default=None,
+                    help="another photo split (and shot plan) for the same footage halves (default: the split's seed)")
     a = ap.parse_args(argv)
     out = Path(a.out)
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     clips = fetch_footage(Path(a.cache))
-    seed = SEEDS[a.split]
+    seed = SEEDS[a.split] if a.photo_seed is None else a.photo_seed
     rng = np.random.default_rng(seed + 1)
     split = make_splits(people(JOHNS), seed, 1)[0]
     names = sorted(split)
