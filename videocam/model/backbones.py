@@ -60,7 +60,7 @@ def _one_line_download_errors(what: str):
         name = a["fname"] or os.path.basename(str(a["origin"]))
         where = (Path(a["cache_dir"]).expanduser() if a["cache_dir"] else keras_cache_dir().parent) / a["cache_subdir"]
         name = os.path.basename(str(name))
-        reason = " ".join(str(e).split())[:160] or type(e).__name__
+        reason = " ".join(str(e).replace(f" on {a['origin']}", "").split())[:160] or type(e).__name__
         raise ModelError(f"ImageNet weights for {what} could not be had: {name} is not in the Keras cache "
                          f"({where / name}) and downloading it from {a['origin']} failed ({reason}); "
                          f"with a network Keras fetches it by itself, offline copy it there by hand") from None
