@@ -14,8 +14,9 @@ import statistics
 import tempfile
 from pathlib import Path
 
-import videocam.pipeline.process as pipeline
 import videocam.io.writers as video
+import videocam.pipeline.outputs as outputs
+import videocam.pipeline.process as pipeline
 from videocam.model.cam_model import load_model
 from videocam.synth.video import make_video
 
@@ -44,7 +45,7 @@ def main() -> None:
         fps: dict[str, list[float]] = {k: [] for k in CONFIGS}
         for _ in range(a.rounds):
             for name, (threaded, threads) in CONFIGS.items():
-                pipeline.THREADED_WRITERS = threaded
+                outputs.THREADED_WRITERS = threaded
                 video.encoder_threads = threads
                 s = pipeline.process_video(clip, model=cm, out_dir=d, gif=a.gif, batch=a.batch,
                                            handle_signals=False, warn=lambda m: None)

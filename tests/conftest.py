@@ -24,8 +24,8 @@ CLASSES = ["ahn", "hong", "moon", "nobody", "sim", "you"]
 def tiny_model_path(tmp_path_factory):
     """An untrained small GAP model (width 8) with the benchmark's classes."""
     from videocam.model._backend import keras
-    from videocam.model.nets import build_model
     from videocam.model.cam_model import save_model
+    from videocam.model.nets import build_model
 
     path = tmp_path_factory.mktemp("models") / "tiny.keras"
     keras().utils.set_random_seed(TEST_SEED)

@@ -1,8 +1,8 @@
 """Stage ablation: one forward pass, configurations replayed on cached results."""
 import numpy as np
 
-from videocam.eval.ablation import Config, ablate, default_configs, forward_video, format_table, replay
-from videocam.stages.chain import Decide
+from videocam.eval.ablation import Config, ablate, default_configs, format_table, forward_video, replay
+from videocam.stages.decide import Decide
 from videocam.types import NOBODY, Frame, FrameResult
 
 
@@ -26,7 +26,8 @@ def test_replay_matches_the_pipeline_rows(tiny_model, debate_clip, tmp_path):
     mp4, truth, n = debate_clip
     raw = forward_video(tiny_model, mp4, batch=8)
     assert len(raw) == n
-    table = replay(raw, Config("plain", smooth=5), batch=8)
+    from videocam.stages.steady import STEADY_K
+    table = replay(raw, Config("run's defaults", smooth=5, steady=STEADY_K, torso=True, panel=True), batch=8)
     s = process_video(mp4, model=tiny_model, out_dir=tmp_path, mp4=False, batch=8, smooth=5)
     ran = read_csv(s.outputs["csv"])
     assert [r.label for r in table.rows] == [r.label for r in ran.rows]
@@ -43,7 +44,7 @@ def test_adaptive_scale_rows_match_run_with_scale_adaptive(tiny_model, debate_cl
     mp4, truth, n = debate_clip
     raw = forward_video(tiny_model, mp4, batch=8)
     configs = default_configs(rescale_model=tiny_model)
-    assert [c.name for c in configs][-2:] == ["+ nobody + smooth 5 + adaptive scale", "all + adaptive scale"]
+    assert [c.name for c in configs][-2:] == ["run --scale adaptive", "run --multi --scale adaptive"]
     table = replay(raw, configs[-1], batch=8)
     s = process_video(mp4, model=tiny_model, out_dir=tmp_path, mp4=False, batch=8, multi=True, scale="adaptive",
                       handle_signals=False)

@@ -4,8 +4,8 @@ import csv
 import pytest
 
 from videocam.cli.main import main
-from videocam.studies.compare_heads import COLUMNS, HeadResult, parse_heads, verdict
 from videocam.errors import UsageError
+from videocam.studies.compare_heads import COLUMNS, HeadResult, parse_heads, verdict
 
 
 @pytest.fixture(scope="module")

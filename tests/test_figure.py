@@ -58,6 +58,35 @@ def test_cam_view_box_is_largest_region_of_the_map(tiny_model):
     assert v.peak()[0] >= 48
 
 
+def test_cam_view_shows_the_map_but_boxes_no_one_who_is_not_there(tiny_model):
+    """`cam --class hong` on an image where hong's probability is 0.00, and any `nobody` map: the map
+    is shown, but no box claims a person (issue 20, item 10)."""
+    from videocam.studies.figure import cam_view
+    img = np.zeros((64, 96, 3), np.uint8)
+    cams = np.zeros((6, 4, 6), np.float32)
+    cams[:, 1:3, 4:6] = 1.0
+    moon = np.array([0.0, 0.001, 0.99, 0.005, 0.002, 0.002], np.float32)  # ahn hong moon nobody sim you
+    hong = cam_view(tiny_model, img, 1, 0.2, probs=moon, cams=cams)
+    assert hong.heat is not None and hong.boxes == [] and "hong" in hong.no_box
+    empty = np.array([0.01, 0.01, 0.01, 0.95, 0.01, 0.01], np.float32)
+    for k in (None, 3):  # nobody wins, or its map is asked for: no box, least of all one called nobody
+        v = cam_view(tiny_model, img, k, 0.2, probs=empty, cams=cams)
+        assert v.class_name == "nobody" and v.heat is not None and v.boxes == [] and v.no_box
+    cams[1] = 0.0
+    cams[1, 1:3, 0:2] = 1.0  # hong on the left, moon on the right
+    for k in (2, 1):  # moon is there, and a second person the model also sees gets a box too
+        two = np.array([0.0, 0.4, 0.55, 0.03, 0.01, 0.01], np.float32)
+        v = cam_view(tiny_model, img, k, 0.2, probs=two, cams=cams)
+        assert v.boxes and v.boxes[0].label == v.class_name and not v.no_box
+
+
+def test_cam_cli_prints_why_there_is_no_box(images, tiny_model_path, tmp_path, capsys):
+    code = main(["cam", str(images[2]), "--model", str(tiny_model_path), "--out", str(tmp_path / "g.png"),
+                 "--class", "nobody"])
+    out = capsys.readouterr().out
+    assert code == 0 and "no box (nobody" in out and "box (0" not in out and "-(" not in out
+
+
 @pytest.mark.parametrize("case,msg,exit_code", [
     ("missing", "image not found", 1), ("class", "unknown class 'obama'", 2), ("empty", "no images in folder", 1),
     ("unreadable", "unreadable image", 1), ("out", "--out must be an image file", 2),

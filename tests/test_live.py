@@ -14,12 +14,11 @@ import numpy as np
 import pytest
 
 from videocam.cli.main import main
-from videocam.io.csvfile import read_csv
-from videocam.errors import UsageError
-from videocam.io.window import HEADLESS_MESSAGE, display_available, draw_status
+from videocam.errors import UsageError, VideoError
 from videocam.io.capture import CameraSource, FileSource, LatestSlot, open_source
+from videocam.io.csvfile import read_csv
+from videocam.io.window import HEADLESS_MESSAGE, display_available, draw_status
 from videocam.pipeline.live import run_live
-from videocam.errors import VideoError
 
 
 class FakeCapture:

@@ -3,13 +3,12 @@ import zipfile
 
 import numpy as np
 import pytest
+from conftest import CLASSES
 
+from videocam.errors import ModelError
+from videocam.model.cam_model import CamModel, load_model, save_model
 from videocam.model.info import META_MEMBER, ModelInfo
 from videocam.model.nets import build_model
-from videocam.model.cam_model import CamModel, load_model, save_model
-from videocam.errors import ModelError
-
-from conftest import CLASSES
 
 
 def test_predict_contract_any_frame_size(tiny_model):

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from videocam.stages.chain import Decide, Localize, run_stages
 from videocam.stages.localize import iou
 from videocam.stages.multi import Multi, class_peaks, drop_duplicate_boxes, present_classes
-from videocam.stages.chain import Decide, Localize, run_stages
 from videocam.types import NOBODY, Box, Frame, FrameResult
 
 CLASSES = ("ann", "bob", "cy", NOBODY)

@@ -5,12 +5,11 @@ import av
 import imageio.v3 as iio
 import numpy as np
 import pytest
-
-from videocam.io.csvfile import read_csv
-from videocam.errors import UsageError
-from videocam.pipeline.process import process_video
-
 from videos import make_video
+
+from videocam.errors import UsageError
+from videocam.io.csvfile import read_csv
+from videocam.pipeline.process import process_video
 
 
 def _decoded_frames(path):
@@ -43,11 +42,11 @@ def test_run_writes_three_files_with_one_entry_per_frame(tiny_model, debate_clip
 
 def test_two_batches_in_flight_give_the_same_results(tiny_model, debate_clip, tmp_path, monkeypatch):
     """A slow model gets two forward passes at once; the frames, their order and the CSV must not change."""
-    import videocam.pipeline.forward as forward
+    import videocam.pipeline.stream as stream
     mp4, _truth, n = debate_clip
     one = process_video(mp4, model=tiny_model, out_dir=tmp_path / "one", batch=4, gif=False)
     calls = []
-    monkeypatch.setattr(forward, "in_flight_for", lambda ms, cpus: calls.append(ms) or 2)
+    monkeypatch.setattr(stream, "in_flight_for", lambda ms, cpus: calls.append(ms) or 2)
     two = process_video(mp4, model=tiny_model, out_dir=tmp_path / "two", batch=4, gif=False)
     assert calls, "the stream never chose its number of batches in flight"
     assert one.frames == two.frames == n
@@ -67,8 +66,8 @@ def test_threaded_writers_give_the_same_files(tiny_model, debate_clip, tmp_path,
     uninitialised memory (MALLOC_PERTURB_ changes it), so two encodes of identical frames may differ."""
     import zlib
 
-    import videocam.pipeline.process as pipeline
     import videocam.io.writers as video
+    import videocam.pipeline.outputs as pipeline
     mp4, _truth, n = debate_clip
     seen = {}
 
@@ -165,3 +164,25 @@ def test_bf16_precision_runs_and_stays_close(tiny_model_path, debate_clip, tmp_p
     assert len(a.rows) == len(b.rows) == n
     diff = max(abs(ra.probs[c] - rb.probs[c]) for ra, rb in zip(a.rows, b.rows) for c in a.classes)
     assert diff < 0.05
+
+
+def test_cli_run_with_the_demo_model_says_what_it_knows_once(tiny_model_path, debate_clip, tmp_path, capsys,
+                                                              monkeypatch):
+    """The bundled model knows the five drawn people only: one line says so and points to `train`."""
+    from videocam.cli.main import main
+    from videocam.model import cam_model
+    mp4, _, _ = debate_clip
+    monkeypatch.delenv("VIDEOCAM_MODEL", raising=False)
+    monkeypatch.setattr(cam_model, "BUNDLED_MODEL", tiny_model_path)  # a fast stand-in for the demo model
+    assert main(["run", str(mp4), "--out", str(tmp_path / "a"), "--no-mp4"]) == 0
+    cap = capsys.readouterr()
+    said = [ln for ln in (cap.out + cap.err).splitlines() if "demo" in ln and "videocam train" in ln]
+    assert len(said) == 1 and "five" in said[0], cap.out + cap.err
+    own = tmp_path / "own.keras"
+    own.write_bytes(tiny_model_path.read_bytes())
+    for how in (["--model", str(own)], []):
+        if not how:
+            monkeypatch.setenv("VIDEOCAM_MODEL", str(own))
+        assert main(["run", str(mp4), "--out", str(tmp_path / "b"), "--no-mp4", *how]) == 0
+        cap = capsys.readouterr()
+        assert "videocam train" not in cap.out + cap.err

@@ -176,7 +176,7 @@ def test_verify_boxes_each_person_from_the_best_crop_and_says_nobody_below_accep
 
 
 def test_build_stages_takes_verify_from_the_model_file(tiny_model):
-    from videocam.pipeline.process import build_stages
+    from videocam.stages.chain import build_stages
     from videocam.stages.verify import Verify
     assert not any(isinstance(s, Verify) for s in build_stages(tiny_model))
     tiny_model.info.extra = {"verify": {"accept": 0.7}}

@@ -23,11 +23,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from videos import make_video
 
 from videocam.cli.main import main
 from videocam.io.csvfile import read_csv
-
-from videos import make_video
 
 N = 30  # frames in the damaged-file clips
 
@@ -75,12 +74,14 @@ def mp4_frames(path) -> int:
         return sum(1 for _ in c.decode(video=0))
 
 
-def check_outputs(out: Path, stem: str, n: int, gif: bool = False):
-    """MP4 frame count == CSV rows == n, final names only."""
-    rows = read_csv(out / f"{stem}.cam.csv").rows
+def check_outputs(out: Path, stem: str, n: int, gif: bool = False, partial: bool = False):
+    """MP4 frame count == CSV rows == n, final names (`.partial` ones for an interrupted run) and the
+    run info only."""
+    stem = f"{stem}.cam.partial" if partial else f"{stem}.cam"
+    rows = read_csv(out / f"{stem}.csv").rows
     assert [r.frame for r in rows] == list(range(n))
-    assert mp4_frames(out / f"{stem}.cam.mp4") == n
-    want = {f"{stem}.cam.csv", f"{stem}.cam.mp4"} | ({f"{stem}.cam.gif"} if gif else set())
+    assert mp4_frames(out / f"{stem}.mp4") == n
+    want = {f"{stem}.csv", f"{stem}.mp4", f"{stem}.json"} | ({f"{stem}.gif"} if gif else set())
     assert set(files_in(out)) == want  # no .part files left
 
 
@@ -356,6 +357,17 @@ def test_out_not_writable(capsys, tmp_path, tiny_model_path, clip):
     assert afile.read_text() == "x"
 
 
+@pytest.mark.parametrize("out", ["/proc", "/sys"])
+def test_out_that_takes_no_files_is_not_writable(capsys, tmp_path, tiny_model_path, clip, out):
+    """Folders that exist but take no new files (as root too): one line naming the folder, nothing made."""
+    if not Path(out).is_dir():
+        pytest.skip(f"no {out} here")
+    code, _, err = cli(capsys, clip, "--model", tiny_model_path, "--out", out, "--gif")
+    line = one_error(err)
+    assert code == 2 and "not writable" in line and out in line, line
+    assert not [n for n in os.listdir(out) if "clip" in n or "videocam" in n]
+
+
 def test_output_that_is_the_input_is_a_usage_error(capsys, tmp_path, tiny_model_path, clip):
     out = tmp_path / "out"
     out.mkdir()
@@ -480,10 +492,10 @@ def test_signal_mid_run_finishes_what_is_in_flight(tmp_path, tiny_model_path, lo
     assert m, stdout
     n = int(m.group(1))
     assert 12 <= n < 1000
-    check_outputs(out, "long", n, gif=True)
+    check_outputs(out, "long", n, gif=True, partial=True)  # an interrupted run's files say so
     import imageio.v3 as iio
-    assert iio.imread(out / "long.cam.gif", index=None).shape[0] >= 2
-    rows = read_csv(out / "long.cam.csv").rows
+    assert iio.imread(out / "long.cam.partial.gif", index=None).shape[0] >= 2
+    rows = read_csv(out / "long.cam.partial.csv").rows
     np.testing.assert_allclose([r.time_s for r in rows], np.arange(n) / 25.0, atol=1e-3)
 
 

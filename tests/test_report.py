@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from videocam.eval import report
 from videocam.cli.main import main
+from videocam.eval import report
 from videocam.io.csvfile import CsvFormatError, CsvRow, CsvTable
 from videocam.types import Box
 
@@ -298,3 +298,21 @@ def test_bad_gap_is_usage_error(debate_csv, capsys):
         main(["report", str(debate_csv), "--gap", "-1"])
     assert e.value.code == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_timeline_colours_are_the_video_colours(tmp_path):
+    """One palette fixed by class (issue 20, item 4): a person's bars in the timeline have the colour of
+    their boxes in the MP4 and GIF (`io.render.class_color`, by the model's class index); nobody is grey."""
+    import numpy as np
+    from PIL import Image
+
+    from videocam.io.render import class_color
+    classes = ("ahn", "hong", "moon", "nobody", "sim", "you")
+    frames = [("sim", ["sim"], None)] * 20 + [("nobody", [], None)] * 10 + [("ahn", ["ahn"], None)] * 20
+    csv_path = write_run(tmp_path / "c.cam.csv", frames, classes=classes)
+    files = report.make_report(csv_path)
+    img = np.asarray(Image.open(files.timeline_png).convert("RGB")).reshape(-1, 3)
+    for k, name in ((4, "sim"), (0, "ahn"), (None, "nobody")):
+        want = np.array(class_color(k, name))
+        hits = np.all(np.abs(img.astype(int) - want) <= 1, axis=1).sum()
+        assert hits > 500, (name, want, hits)

@@ -1,7 +1,8 @@
 """Scale-adaptive localisation: the side rule, the probe, and the two-pass CAMs."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from videocam.stages.rescale import MAX_SIDE, MIN_SIDE, STEP, adaptive_cams, adaptive_side, probe_height_fraction
 
@@ -67,8 +68,8 @@ def _results(tiny_model, n=3, label_of=lambda k: "ahn"):
 
 
 def test_rescale_stage_gives_localize_maps_from_a_pass_at_the_chosen_side(tiny_model):
+    from videocam.stages.localize import Localize
     from videocam.stages.rescale import Rescale
-    from videocam.stages.chain import Localize
     results = _results(tiny_model, label_of=lambda k: "nobody" if k == 1 else "hong")
     Rescale(tiny_model)(results)
     assert "box_cams" not in results[1].notes  # nobody: nothing to box, no extra pass
@@ -86,7 +87,7 @@ def test_rescale_stage_gives_localize_maps_from_a_pass_at_the_chosen_side(tiny_m
         lit = np.zeros_like(cam)
         lit[: cam.shape[0] // 2, cam.shape[1] // 2:] = 1.0  # top-right quarter
         r.notes["box_cams"][c] = lit
-    Localize()(results)
+    Localize(torso=False)(results)  # the box of the map itself (the torso rule would reach the bottom edge)
     assert results[1].boxes == []
     for r in (results[0], results[2]):
         assert [b.label for b in r.boxes] == ["hong"]
@@ -97,11 +98,11 @@ def test_rescale_stage_gives_localize_maps_from_a_pass_at_the_chosen_side(tiny_m
 
 def test_adaptive_scale_is_a_stage_before_localize_and_refused_for_fc_heads(tiny_model, tmp_path):
     from videocam.errors import UsageError
-    from videocam.model.nets import build_model
     from videocam.model.cam_model import load_model, save_model
-    from videocam.pipeline.process import build_stages, check_stage_options
+    from videocam.model.nets import build_model
+    from videocam.stages.chain import build_stages, check_stage_options
+    from videocam.stages.localize import Localize
     from videocam.stages.rescale import Rescale
-    from videocam.stages.chain import Localize
     stages = build_stages(tiny_model, scale="adaptive")
     assert isinstance(stages[-2], Rescale) and isinstance(stages[-1], Localize)
     assert not any(isinstance(s, Rescale) for s in build_stages(tiny_model))
@@ -115,8 +116,8 @@ def test_adaptive_scale_is_a_stage_before_localize_and_refused_for_fc_heads(tiny
 
 def test_run_refuses_adaptive_scale_for_fc_heads_before_creating_anything(tmp_path, debate_clip):
     from videocam.errors import UsageError
-    from videocam.model.nets import build_model
     from videocam.model.cam_model import save_model
+    from videocam.model.nets import build_model
     from videocam.pipeline.process import process_video
     m, info = build_model(6, "small", "fc512", width=8, input_size=(64, 64))
     path = save_model(m, info, tmp_path / "fc.keras")

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from videocam.io.csvfile import CsvRow, CsvTable
 from videocam.eval.score import format_score, match_boxes, score_files, score_tables
+from videocam.io.csvfile import CsvRow, CsvTable
 from videocam.types import NOBODY, Box
 
 A1 = (0, 0, 100, 100)
@@ -53,7 +53,7 @@ def table(spec, first=0, probs=False):
     return CsvTable(classes=["ann", "bob"] if probs else [], rows=rows)
 
 
-FIGURES = ("label_accuracy", "nobody_precision", "nobody_recall", "box_recall", "box_precision",
+FIGURES = ("label_accuracy", "label_accuracy_multi", "nobody_precision", "nobody_recall", "box_recall", "box_precision",
            "box_recall_0.3", "box_precision_0.3", "box_recall_single", "multi_recall",
            "multi_recall_0.5", "flicker")
 
@@ -69,6 +69,9 @@ def test_known_errors_give_known_fractions():
     d = score_tables(table(PRED, probs=True), table(TRUTH))
     assert d["frames"] == 10
     assert d["label_accuracy"] == pytest.approx(3 / 5)  # one-person frames 0,1,4,5,9; wrong 1 and 4
+    assert d["label_accuracy_multi"] == 1.0  # two-person frames 6, 7: ann (the larger box) both times
+    other = table(PRED[:7] + [("bob", PRED[7][1])] + PRED[8:], probs=True)
+    assert score_tables(other, table(TRUTH))["label_accuracy_multi"] == pytest.approx(1 / 2)
     assert d["nobody_precision"] == pytest.approx(2 / 3)  # predicted 3,4,8; right 3,8
     assert d["nobody_recall"] == pytest.approx(2 / 3)  # truth 2,3,8; found 3,8
     assert d["box_recall"] == pytest.approx(5 / 9)  # 9 truth boxes; tight: f0, f6 x2, f7 ann, f9

@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
+from videocam.stages.decide import Decide
 from videocam.stages.smooth import CutDetector, Smooth, alpha_for, ema, frame_difference, is_cut, thumbnail
-from videocam.stages.chain import Decide
 from videocam.types import Frame, FrameResult
 
 CLASSES = ("ann", "bob", "nobody")

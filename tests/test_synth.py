@@ -179,6 +179,43 @@ def test_video_plan_shot_mix():
     assert all(25 <= s.n_frames <= 3.5 * 25 + 25 for s in shots)
 
 
+@pytest.mark.parametrize("seed,seconds", [(0, 24), (1, 20), (101, 24), (7, 30)])
+def test_every_video_of_20s_has_every_shot_kind(seed, seconds):
+    """Wide shots of 3 and of 4, two-shots of equal and unequal size, close, medium, empty."""
+    n = seconds * 25
+    rng = np.random.default_rng([seed, 99])
+    for _ in range(200):
+        shots = synth_video._plan_shots(rng, n, 25, (640, 360), 3)
+        if synth_video._plan_ok(shots, n, 25):
+            break
+    assert {s.kind for s in shots} == set(synth_video.SHOT_KINDS)
+    for s in shots:
+        want = {"close": 1, "medium": 1, "two": 2, "two_equal": 2, "wide3": 3, "wide4": 4, "empty": 0}[s.kind]
+        assert len(s.actors) == want
+        if s.kind.startswith("two"):
+            lo, hi = synth_video.EQUAL_RATIO if s.kind == "two_equal" else synth_video.UNEQUAL_RATIO
+            big, small = sorted((a.height for a in s.actors), reverse=True)
+            assert lo - 1e-9 <= big / small <= hi + 1e-9
+            assert s.actors[0].top + 0.95 * s.actors[0].height == pytest.approx(
+                s.actors[1].top + 0.95 * s.actors[1].height)  # one vertical offset: clipped alike
+
+
+def test_truth_label_of_an_equal_two_shot_never_trades():
+    """The truth's rule (largest box) picks the same person in every frame of a shot."""
+    frames = list(synth_video.render_video_frames(seed=5, duration_s=20.0, size=(320, 180)))
+    labels = [lab for _, lab, boxes in frames]
+    n_people = [len(boxes) for _, _, boxes in frames]
+    runs = 0
+    for i in range(1, len(frames)):
+        if labels[i] != labels[i - 1] and n_people[i] == n_people[i - 1] >= 2:
+            # a change between two frames with the same people count must be a cut: the box set moves
+            prev = {lab for lab, _ in frames[i - 1][2]}
+            cur = {lab for lab, _ in frames[i][2]}
+            assert prev != cur, f"frame {i}: the label traded between {prev} within a shot"
+        runs += labels[i] != labels[i - 1]
+    assert runs >= 5
+
+
 def test_parallel_generation_matches_serial(tmp_path):
     kw = dict(seed=2, n_train=11, n_val=1, n_test=1, progress=False)
     synth.make_dataset(tmp_path / "s", workers=1, **kw)
@@ -198,7 +235,8 @@ def test_make_samples_small(tmp_path):
     assert info["video_frames"] == 25
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 
 @settings(max_examples=15, deadline=None)

@@ -91,10 +91,80 @@ def test_bad_data_dir_is_one_line_error(tmp_path, capsys, case, msg):
 
 def test_fc_head_models_are_evaluated_at_their_fixed_size(tiny_data, tmp_path):
     from videocam.eval.evaluate import evaluate_folder
-    from videocam.model.nets import build_model
     from videocam.model.cam_model import load_model, save_model
+    from videocam.model.nets import build_model
     m, info = build_model(6, "small", "fc512", width=8, input_size=(64, 64))
     info.classes = ["ahn", "hong", "moon", "nobody", "sim", "you"]
     cm = load_model(save_model(m, info, tmp_path / "fc.keras"))
     rep = evaluate_folder(cm, tiny_data, progress=False)  # adaptive asked, fixed used
     assert rep["scale"] == "fixed" and list(rep["loc_by_scale"]) == ["fixed"]
+
+
+def test_evaluate_takes_the_flat_layout_train_takes(tiny_data, tiny_model_path, tmp_path, capsys):
+    """DATA_DIR/<class>/* (what `train` accepts) is a test set too, with or without --split . (issue 20, 5)."""
+    import shutil
+    flat = tmp_path / "photos"
+    for d in (tiny_data / "test").iterdir():
+        shutil.copytree(d, flat / d.name)
+    n = sum(1 for _ in flat.rglob("*.png"))
+    for extra in ([], ["--split", "."]):
+        code = main(["evaluate", str(tiny_model_path), str(flat), "--scale", "fixed", *extra])
+        out = capsys.readouterr().out
+        assert code == 0 and f"{n} images" in out, out
+    # a folder with train/ and val/ but no test/ says what to pass
+    split = tmp_path / "split"
+    for s in ("train", "val"):
+        for d in (tiny_data / s).iterdir():
+            shutil.copytree(d, split / s / d.name)
+    code = main(["evaluate", str(tiny_model_path), str(split)])
+    err = capsys.readouterr().err
+    assert code != 0 and "--split val" in err and err.startswith("error:")
+
+
+@pytest.mark.parametrize("names", [["John_Smith", "John_Stone", "John_Small", "nobody"],
+                                   ["Alexandra_Ocasio_Cortez", "Alexandra_Oconnor", "Al", "nobody"]])
+def test_confusion_matrix_names_stay_unique_and_readable(names):
+    """Column heads were cut to 6 characters (`John_S John_S ...`, issue 20 item 9)."""
+    from videocam.eval.evaluate import format_report
+    n = len(names)
+    r = {"split": "test", "images": 4 * n, "accuracy": 0.5, "per_class": {c: 0.5 for c in names},
+         "classes": names, "confusion": [[3 if i == j else (1 if j == (i + 1) % n else 0) for j in range(n)]
+                                         for i in range(n)]}
+    text = format_report(r)
+    lines = text.splitlines()
+    at = lines.index("confusion (rows truth, columns predicted):")
+    head, rows = lines[at + 1], lines[at + 2:at + 2 + n]
+    cols = head.split()
+    assert len(cols) == n and len(set(cols)) == n  # one unique head per class
+    for name, line in zip(names, rows):
+        assert name in line  # full names, each on its row
+    import re
+
+    def ends(line):
+        return [m.end() for m in re.finditer(r"\S+", line)][-n:]
+    for line in rows:  # numbers line up under the heads
+        assert ends(line) == ends(head)
+    assert all(c in names for c in cols) or all(f"{c} {names[k]}" in text for k, c in enumerate(cols))
+
+
+def test_training_verdict_warns_near_chance_and_on_few_images():
+    """`best validation accuracy 0.2000` on 5 classes and 6 images used to end silently (issue 20, 6)."""
+    from videocam.model.train import training_warnings
+    said = training_warnings(0.2, n_val=6, n_classes=5)
+    text = " ".join(said)
+    assert "chance" in text and "6 validation images" in text
+    assert "photos" in text and "--backbone" in text  # what to do
+    assert training_warnings(0.98, n_val=480, n_classes=6) == []
+    near = training_warnings(0.22, n_val=400, n_classes=5)
+    assert len(near) >= 1 and "chance" in " ".join(near) and "validation images" not in " ".join(near)
+    few = training_warnings(0.9, n_val=8, n_classes=2)
+    assert any("8 validation images" in w for w in few) and not any("chance" in w for w in few)
+
+
+def test_train_cli_says_loudly_when_it_learnt_nothing(tiny_data, tmp_path, capsys):
+    code = main(["train", str(tiny_data), "--out", str(tmp_path / "m.keras"), "--epochs", "1", "--batch", "8",
+                 "--width", "8"])
+    cap = capsys.readouterr()
+    assert code == 0 and (tmp_path / "m.keras").is_file()
+    warnings = [ln for ln in cap.err.splitlines() if ln.startswith("warning:")]
+    assert any("12 validation images" in w for w in warnings), cap.err  # 2 per class: a handful

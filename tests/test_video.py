@@ -9,12 +9,12 @@ import av
 import numpy as np
 import pytest
 from PIL import Image
-
 from videos import frame_rgb, has_encoder, index_of, make_video
-from videocam.pipeline.threads import AsyncSink, ThreadedWriter
-from videocam.io.writers import GifWriter, Mp4Writer, encoder_threads, part_path
+
 from videocam.errors import VideoError
 from videocam.io.reader import VideoReader
+from videocam.io.writers import GIF_TOLERANCE, GifWriter, Mp4Writer, encoder_threads, part_path
+from videocam.pipeline.threads import AsyncSink, ThreadedWriter
 
 MS = 1e-3
 
@@ -461,3 +461,84 @@ def test_gif_frame_cap(tmp_path):
             g.write(frame_rgb(k, 32, 32), k / 10)
     assert g.truncated
     assert Image.open(out).n_frames == 3
+
+
+# ------------------------------------------------------------ small GIFs (issue 20, item 12)
+
+def _scene(k: int, w: int = 160, h: int = 90, noise: float = 2.0) -> np.ndarray:
+    """A studio-like frame: a smooth gradient, sensor noise that differs per frame, a moving block."""
+    rng = np.random.default_rng(k)
+    x = np.linspace(0, 1, w, dtype=np.float32)[None, :, None]
+    y = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
+    img = 40 + 150 * x * np.array([1.0, 0.6, 0.2]) + 60 * y * np.array([0.2, 0.5, 1.0])
+    img = img + rng.normal(0, noise, (h, w, 3))
+    x0 = 10 + 2 * k % (w - 30)
+    img[30:50, x0:x0 + 20] = (230, 40, 40)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _gif_frames(path) -> list[np.ndarray]:
+    """Every frame as a viewer shows it (Pillow composes transparency and disposal)."""
+    im = Image.open(path)
+    out = []
+    for k in range(im.n_frames):
+        im.seek(k)
+        out.append(np.asarray(im.convert("RGB")))
+    return out
+
+
+def test_gif_unchanged_pixels_cost_almost_nothing(tmp_path):
+    """A mostly still scene with sensor noise: later frames send only what changed, on one palette."""
+    one = tmp_path / "one.gif"
+    with GifWriter(one, src_fps=10) as g:
+        g.write(_scene(0), 0.0)
+    many = tmp_path / "many.gif"
+    with GifWriter(many, src_fps=10) as g:
+        for k in range(30):
+            g.write(_scene(k, noise=1.0), k / 10)
+    assert Image.open(many).n_frames == 30
+    # before: every frame a full image with its own palette (about 30x one frame)
+    assert many.stat().st_size < 6 * one.stat().st_size, (many.stat().st_size, one.stat().st_size)
+
+
+def test_gif_keeps_the_look(tmp_path):
+    """What a viewer sees stays within the tolerance of each source frame (no drift, no stale block)."""
+    out = tmp_path / "look.gif"
+    src = [_scene(k) for k in range(20)]
+    with GifWriter(out, src_fps=10) as g:
+        for k, f in enumerate(src):
+            g.write(f, k / 10)
+    shown = _gif_frames(out)
+    assert len(shown) == len(src)
+    for k, (s, f) in enumerate(zip(shown, src)):
+        alone = tmp_path / f"alone{k}.gif"  # the look of this frame as a GIF of its own
+        with GifWriter(alone, src_fps=10) as g:
+            g.write(f, 0.0)
+        ref = np.abs(_gif_frames(alone)[0].astype(int) - f).max(axis=2)
+        err = np.abs(s.astype(int) - f).max(axis=2)
+        assert err.mean() <= ref.mean() + GIF_TOLERANCE / 2, k
+        assert np.percentile(err, 99) <= np.percentile(ref, 99) + GIF_TOLERANCE, k
+        block = (f[..., 0] == 230) & (f[..., 1] == 40)
+        assert np.all(s[block, 0] > 180) and np.all(s[block, 1] < 90), k  # the block is where it is now
+
+
+def test_gif_keeps_to_its_byte_budget_by_dropping_frames(tmp_path):
+    """A long, busy video: the frame rate drops so the file stays near its budget; a cheap one keeps 10 fps."""
+    busy = tmp_path / "busy.gif"
+    n, fps = 600, 25  # 24 s
+    with GifWriter(busy, src_fps=fps, max_fps=10, span_s=n / fps, budget_bytes=150_000) as g:
+        for k in range(n):
+            g.write(_scene(k, noise=12.0), k / fps)
+    assert busy.stat().st_size <= 150_000 * 1.1
+    im = Image.open(busy)
+    assert 10 < im.n_frames < 240
+    total = 0
+    for k in range(im.n_frames):
+        im.seek(k)
+        total += im.info["duration"]
+    assert total == pytest.approx(n / fps * 1000, abs=150)  # still plays at the video's speed
+    calm = tmp_path / "calm.gif"
+    with GifWriter(calm, src_fps=fps, max_fps=10, span_s=n / fps, budget_bytes=150_000) as g:
+        for k in range(n):
+            g.write(_scene(0, noise=0.0), k / fps)
+    assert Image.open(calm).n_frames >= 230  # 10 fps (240 frames), bar the first estimate of a frame's cost

@@ -1,6 +1,7 @@
 """videocam: who is on screen, and where — Class Activation Maps on video.
 
-The public surface is flat: `videocam.load_model`, `CamModel`, `process_video`, the types,
+The public surface is flat: `videocam.load_model`, `CamModel`, `process_video`, `process_videos`
+(many videos, locally or on Ray), the types,
 and the maths modules `videocam.cam` (maps), `videocam.localize` (boxes) and
 `videocam.rescale` (a second pass at the size that suits the object). Heavy modules
 (TensorFlow) load on first use, so `import videocam` is cheap.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import importlib
 
 __version__ = "0.1.0"
-__all__ = ["load_model", "process_video", "CamModel", "ModelError", "VideocamError", "Frame", "Box",
+__all__ = ["load_model", "process_video", "process_videos", "CamModel", "ModelError", "VideocamError", "Frame", "Box",
            "FrameResult", "NOBODY", "cam", "localize", "rescale"]
 
 from videocam.errors import ModelError, VideocamError  # noqa: E402
@@ -26,6 +27,7 @@ _LAZY = {
     "save_model": "videocam.model.cam_model", "build_model": "videocam.model.nets",
     "vgg16_gap": "videocam.model.nets",
     "process_video": "videocam.pipeline.process", "RunSummary": "videocam.pipeline.process",
+    "process_videos": "videocam.pipeline.many", "ManySummary": "videocam.pipeline.many",
 }
 # short module names the README documents (videocam.cam.normalize, videocam.localize.cam_boxes, ...)
 _MODULES = {"cam": "videocam.model.cam", "localize": "videocam.stages.localize",

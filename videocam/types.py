@@ -18,25 +18,39 @@ class Frame:
 
     index: int
     time_s: float
-    rgb: np.ndarray  # (H, W, 3) uint8, RGB
+    # (H, W, 3) uint8 RGB; None when nothing will draw the frame (a CSV-only run skips the
+    # full-size colour conversion, and `size` says how big the frame is)
+    rgb: np.ndarray | None
     # the same picture already scaled to the model's input by the reader (FFmpeg's scaler,
     # straight from the decoded YUV), when the reader was told the size; else None
     model_rgb: np.ndarray | None = field(default=None, repr=False, compare=False)
+    size: tuple[int, int] | None = None  # (width, height), for frames without `rgb`
+    # False for a frame that `--every`/`--fps` does not analyse: it is only drawn (with the
+    # nearest analysed frame's result) in the MP4 and GIF
+    analysed: bool = True
 
     def model_input(self, size: tuple[int, int]) -> np.ndarray:
         """The reader's pre-scaled copy when it has `size` (height, width), else the full frame."""
         m = self.model_rgb
         if m is not None and m.shape[0] == size[0] and m.shape[1] == size[1]:
             return m
+        if self.rgb is None:
+            raise ValueError(f"frame {self.index} has no picture at {size} and no full-size picture")
         return self.rgb
 
     @property
+    def small(self) -> np.ndarray:
+        """The smallest copy of the picture there is (the model's input if the reader made it):
+        what the shot-cut detector looks at, whether or not the full frame was converted."""
+        return self.model_rgb if self.model_rgb is not None else self.rgb
+
+    @property
     def width(self) -> int:
-        return int(self.rgb.shape[1])
+        return int(self.rgb.shape[1]) if self.rgb is not None else int(self.size[0])
 
     @property
     def height(self) -> int:
-        return int(self.rgb.shape[0])
+        return int(self.rgb.shape[0]) if self.rgb is not None else int(self.size[1])
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,12 @@
-"""`videocam live [--source SRC] ...`: the model on a webcam, stream or file, live
-(registered by videocam.cli.main)."""
+"""Show who is on screen, and where, live. The newest frame from the source
+goes through the model and the same stages as `videocam run`, and is shown annotated
+(CAM heatmap, boxes, probabilities, live fps) in a window; q or Esc quits.
+
+When inference is slower than the source, frames are dropped rather than queued,
+so the picture never lags; the closing summary says how many. Without a display
+(or with --no-display) it runs headless. Ctrl-C or SIGTERM stop it cleanly:
+--record and --csv are always finished (a playable MP4, a complete CSV).
+"""
 from __future__ import annotations
 
 import argparse
@@ -7,29 +14,10 @@ import argparse
 from videocam.cli.options import add_stage_options, int_at_least
 
 
-def cmd_live(a) -> int:
-    from videocam.pipeline.live import run_live
-
-    summary = run_live(
-        a.source, model=a.model, record=a.record, csv=a.csv,
-        display=False if a.no_display else None, max_frames=a.max_frames,
-        threshold=a.threshold, boxes=a.boxes, norm=a.norm, aspect=a.aspect, nobody=a.nobody,
-        multi=a.multi, smooth=a.smooth, scale=a.scale, batch=a.batch,
-    )
-    print(summary.describe(), flush=True)
-    return summary.exit_code
-
-
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "live", help="run the model live on a webcam, a stream or a video file",
-        description="Show who is on screen, and where, live. The newest frame from the source\n"
-        "goes through the model and the same stages as `videocam run`, and is shown annotated\n"
-        "(CAM heatmap, boxes, probabilities, live fps) in a window; q or Esc quits.\n\n"
-        "When inference is slower than the source, frames are dropped rather than queued,\n"
-        "so the picture never lags; the closing summary says how many. Without a display\n"
-        "(or with --no-display) it runs headless. Ctrl-C or SIGTERM stop it cleanly:\n"
-        "--record and --csv are always finished (a playable MP4, a complete CSV).",
+        description=__doc__,
         epilog="examples:  videocam live                      (webcam 0, window)\n"
                "           videocam live --source rtsp://cam.local/stream --record out.mp4\n"
                "           videocam live --source debate.mp4 --no-display --csv live.csv --max-frames 500",
@@ -49,3 +37,17 @@ def register(subparsers) -> None:
     add_stage_options(p, 1, "frames per forward pass (default 1: lowest latency; more can raise "
                       "throughput on a slow machine at the cost of latency)")
     p.set_defaults(func=cmd_live)
+
+
+def cmd_live(a) -> int:
+    from videocam.pipeline.live import run_live
+
+    summary = run_live(
+        a.source, model=a.model, record=a.record, csv=a.csv,
+        display=False if a.no_display else None, max_frames=a.max_frames,
+        threshold=a.threshold, boxes=a.boxes, norm=a.norm, aspect=a.aspect, nobody=a.nobody,
+        multi=a.multi, smooth=a.smooth, scale=a.scale, batch=a.batch, steady=a.steady, torso=not a.no_torso,
+        panel=not a.no_panel,
+    )
+    print(summary.describe(), flush=True)
+    return summary.exit_code

@@ -23,7 +23,7 @@ class _Parser(argparse.ArgumentParser):
 
 # The commands, in the order `videocam --help` lists them; each module has `register(subparsers)`.
 COMMANDS = ("run", "train", "evaluate", "samples", "score", "report", "live", "bench", "compare", "cam",
-            "shortcut", "ablate")
+            "shortcut", "ablate", "benchmark")
 
 
 def build_parser() -> argparse.ArgumentParser:

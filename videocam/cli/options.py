@@ -12,34 +12,36 @@ def _parsed(kind, name: str, text: str, what: str):
         raise argparse.ArgumentTypeError(f"{name} must be {what}, got {text!r}") from None
 
 
-def unit_interval(name: str):
-    """A float strictly between 0 and 1 (thresholds, probabilities)."""
+def _checked(kind, name: str, ok, rule: str):
+    """An argparse type: `kind(text)` that satisfies `ok`, else one line saying the `rule`."""
+    what = "a whole number" if kind is int else "a number"
+
     def parse(text):
-        v = _parsed(float, name, text, "a number")
-        if not 0.0 < v < 1.0:
-            raise argparse.ArgumentTypeError(f"{name} must be between 0 and 1 (exclusive), got {text}")
+        v = _parsed(kind, name, text, what)
+        if not ok(v):
+            raise argparse.ArgumentTypeError(f"{name} must be {rule}, got {text}")
         return v
     return parse
+
+
+def unit_interval(name: str):
+    """A float strictly between 0 and 1 (thresholds, probabilities)."""
+    return _checked(float, name, lambda v: 0.0 < v < 1.0, "between 0 and 1 (exclusive)")
 
 
 def int_at_least(name: str, lo: int = 1):
     """A whole number >= lo (batch sizes, counts)."""
-    def parse(text):
-        v = _parsed(int, name, text, "a whole number")
-        if v < lo:
-            raise argparse.ArgumentTypeError(f"{name} must be at least {lo}, got {text}")
-        return v
-    return parse
+    return _checked(int, name, lambda v: v >= lo, f"at least {lo}")
 
 
 def nonneg_float(name: str):
-    """A float >= 0 (times in seconds)."""
-    def parse(text):
-        v = _parsed(float, name, text, "a number")
-        if not v >= 0:
-            raise argparse.ArgumentTypeError(f"{name} must be >= 0, got {text}")
-        return v
-    return parse
+    """A float >= 0 (times in seconds); NaN is refused."""
+    return _checked(float, name, lambda v: v >= 0, ">= 0")
+
+
+def positive_float(name: str):
+    """A finite float > 0 (rates)."""
+    return _checked(float, name, lambda v: 0 < v < float("inf"), "above 0")
 
 
 def positive_int(name: str):
@@ -67,10 +69,26 @@ def add_box_options(p) -> None:
                    help="squash frames to the model's square input (default), or keep the aspect ratio")
 
 
+def add_video_box_options(p) -> None:
+    """Box and label rules of the video stages (not of still images)."""
+    p.add_argument("--no-torso", action="store_true",
+                   help="turn off the torso rule (default on): the one box of a frame, when at least "
+                        "0.3 of the frame wide, reaches down to the frame's bottom edge and is 1.1x as wide "
+                        "(a close-up or medium shot frames a person from the chest up; the CAM stops at the tie)")
+    p.add_argument("--no-panel", action="store_true",
+                   help="turn off the panel rule (default on): when a frame has 3 or more boxes, all under "
+                        "0.7 of the frame tall (a panel in a wide shot, with --multi), each shrinks about its "
+                        "centre to 0.6x the width and 0.8x the height (a 14x14 map boxes small people too large)")
+    p.add_argument("--steady", type=int_at_least("--steady", 0), default=None, metavar="K",
+                   help="label hysteresis within a shot: keep the label unless another one's share of "
+                        "the last ~K frames' decisions is 0.6 higher; reset at cuts (0 = off; default 40)")
+
+
 def add_stage_options(p, batch_default: int | None, batch_help: str) -> None:
     """The stage chain's flags shared by `run` and `live` (see `videocam.stages.chain.build_stages`)."""
     add_model(p)
     add_box_options(p)
+    add_video_box_options(p)
     p.add_argument("--nobody", type=unit_interval("--nobody"), default=None, metavar="P",
                    help="call a frame 'nobody' when the top probability is below P "
                         "(default: the model's nobody class, or a measured default); for models of the "

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from videocam.io.csvfile import CsvRow, CsvTable, read_csv
 from videocam.eval.score import score_tables
-from videocam.stages.chain import Decide, Localize, run_stages
+from videocam.io.csvfile import CsvRow, CsvTable, read_csv
+from videocam.stages.chain import run_stages
 from videocam.types import NOBODY, FrameResult
 
 KEYS = ("label_accuracy", "nobody_precision", "nobody_recall", "box_recall_single", "multi_recall",
@@ -33,38 +33,42 @@ class Config:
     boxes: str = "union"
     threshold: float = 0.2
     rescale: Any = None  # a CamModel: box from an adapted pass (videocam.stages.rescale.Rescale)
+    steady: int = 0  # label hysteresis (videocam.stages.steady); 0 = off
+    torso: bool = False  # the torso box rule (videocam.stages.localize.torso_box)
+    panel: bool = False  # the panel box rule (videocam.stages.localize.panel_boxes)
 
     def stages(self):
-        chain = []
-        if self.smooth > 1:
-            from videocam.stages.smooth import Smooth
-            chain.append(Smooth(self.smooth, **self.smooth_kw))
-        chain.append(Decide(nobody_below=self.nobody_below, use_nobody=self.nobody))
-        if self.multi:
-            from videocam.stages.multi import Multi
-            chain.append(Multi(**self.multi_kw))
-        if self.rescale is not None:
-            from videocam.stages.rescale import Rescale
-            chain.append(Rescale(self.rescale))
-        chain.append(Localize(threshold=self.threshold, mode=self.boxes))
-        return chain
+        from videocam.stages.chain import build_chain
+        return build_chain(smooth=self.smooth, smooth_kw=self.smooth_kw, nobody_below=self.nobody_below,
+                           use_nobody=self.nobody, steady=self.steady, multi=self.multi, multi_kw=self.multi_kw,
+                           rescale_model=self.rescale, threshold=self.threshold, boxes=self.boxes,
+                           torso=self.torso, panel=self.panel)
 
 
 def default_configs(smooth: int = 5, boxes: str = "union", threshold: float = 0.2,
                     rescale_model=None) -> list[Config]:
-    """The table's rows; with `rescale_model`, two more rows with `--scale adaptive` boxes."""
+    """The table's rows, each stage added in turn up to `run`'s defaults, then `--multi` (its
+    territory rule, and the earlier peak rule); with `rescale_model`, two more rows with
+    `--scale adaptive` boxes."""
+    from videocam.stages.steady import STEADY_K
+
     kw = {"boxes": boxes, "threshold": threshold}
+    run = dict(smooth=smooth, steady=STEADY_K, torso=True, panel=True, **kw)
     rows = [
         Config("original: top class only", nobody=False, **kw),
         Config("+ nobody", nobody=True, **kw),
-        Config("+ nobody + multi", multi=True, **kw),
         Config(f"+ nobody + smooth {smooth}", smooth=smooth, **kw),
-        Config(f"all: nobody + multi + smooth {smooth}", multi=True, smooth=smooth, **kw),
+        Config(f"+ nobody + smooth {smooth} + steady {STEADY_K}", smooth=smooth, steady=STEADY_K, **kw),
+        Config("run default: + torso", **run),
+        Config("run --multi (territory)", multi=True, **run),
+        Config("run --multi, peak rule (before)", multi=True, multi_kw={"territory": False}, **run),
+        Config("run --multi, no torso", multi=True, **{**run, "torso": False}),
+        Config("run --multi, no panel", multi=True, **{**run, "panel": False}),
     ]
     if rescale_model is not None:
         rows += [
-            Config(f"+ nobody + smooth {smooth} + adaptive scale", smooth=smooth, rescale=rescale_model, **kw),
-            Config(f"all + adaptive scale", multi=True, smooth=smooth, rescale=rescale_model, **kw),
+            Config("run --scale adaptive", rescale=rescale_model, **run),
+            Config("run --multi --scale adaptive", multi=True, rescale=rescale_model, **run),
         ]
     return rows
 
@@ -72,26 +76,13 @@ def default_configs(smooth: int = 5, boxes: str = "union", threshold: float = 0.
 def forward_video(cm, video, batch: int = 16, aspect: str = "square") -> list[FrameResult]:
     """One pass of the model over a video: raw results (no stages), frames kept."""
     from videocam.io.reader import VideoReader
+    from videocam.pipeline.stream import analyse_batch, batches
     out: list[FrameResult] = []
-    classes = tuple(cm.classes)
     with VideoReader(video) as r:
         size = cm.input_size_for(r.width, r.height, aspect)
         r.model_size = size  # as `run` does
-        buf = []
-
-        def flush():
-            x = cm.prepare([f.model_input(size) for f in buf], size)
-            probs, cams = cm.probs_and_cams(x)
-            out.extend(FrameResult(frame=f, classes=classes, probs=probs[i], cams=cams[i])
-                       for i, f in enumerate(buf))
-            buf.clear()
-
-        for f in r:
-            buf.append(f)
-            if len(buf) == batch:
-                flush()
-        if buf:
-            flush()
+        for (_, frames), _ in batches(r, batch, lambda fs: None):
+            out += analyse_batch(cm, frames, size)
     return out
 
 

@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from videocam.model.cam import normalize, upsample
-from videocam.model.data import DataError, read_box_csv, read_rgb, scan
+from videocam.model.data import SPLITS, DataError, class_folder, read_box_csv, read_rgb
 from videocam.stages.localize import WORK_SIDE, cam_boxes, iou, mask_boxes, threshold_mask
 
 SWEEP = np.round(np.arange(0.05, 0.951, 0.025), 3)
+CONFUSION_NAME_MAX = 12  # longer class names get numbered confusion columns
 
 
 def _box_csv_for(data_dir: Path, split: str) -> Path | None:
@@ -27,10 +28,30 @@ def _box_csv_for(data_dir: Path, split: str) -> Path | None:
     return p if p.is_file() else None
 
 
+def _test_folder(data_dir: Path, split: str) -> tuple[Path, str]:
+    """The folder of class folders to evaluate: DATA_DIR/<split>/, or DATA_DIR itself when it has
+    no split folders (the flat DATA_DIR/<class>/* layout `train` takes; also `--split .`)."""
+    if not data_dir.is_dir():
+        raise DataError(f"data folder not found: {data_dir}" if not data_dir.exists() else f"not a folder: {data_dir}")
+    present = [s for s in SPLITS if (data_dir / s).is_dir()]
+    folder = data_dir / split
+    if folder.is_dir() and folder.resolve() == data_dir.resolve():
+        if present:
+            raise DataError(f"{data_dir} has {'/, '.join(present)}/ folders: pass --split {present[-1]}")
+        return data_dir, "."
+    if folder.is_dir():
+        return folder, split
+    if not present and split == "test":
+        return data_dir, "."  # no split folders: every image under DATA_DIR/<class>/ is the test set
+    hint = f"pass --split {present[-1]}" if present else "pass --split . for DATA_DIR/<class>/*"
+    raise DataError(f"no {split}/ folder in {data_dir} ({hint})")
+
+
 def evaluate_folder(model, data_dir, split: str = "test", threshold: float = 0.2, json_path=None,
                     batch: int = 32, progress: bool = True, boxes: str = "largest",
                     scale: str = "adaptive") -> dict:
-    """Evaluate a model (path or CamModel) on DATA_DIR/<split>/<class>/*.
+    """Evaluate a model (path or CamModel) on DATA_DIR/<split>/<class>/*, or on DATA_DIR/<class>/*
+    when DATA_DIR has no train/val/test folders (or `split` is ".").
 
     `scale`: `fixed` takes boxes from the one pass at the trained size;
     `adaptive` (videocam.stages.rescale) from a second pass at the input size that
@@ -40,7 +61,6 @@ def evaluate_folder(model, data_dir, split: str = "test", threshold: float = 0.2
     from tqdm import tqdm
 
     from videocam.model.cam_model import CamModel, load_model
-
     from videocam.stages.rescale import SCALES
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; use fixed or adaptive")
@@ -48,18 +68,16 @@ def evaluate_folder(model, data_dir, split: str = "test", threshold: float = 0.2
     if cm.info.fixed_input:
         scale = "fixed"  # an FC head takes only its trained input size
     data_dir = Path(data_dir)
-    if not (data_dir / split).is_dir():
-        raise DataError(f"no {split}/ folder in {data_dir}")
-    classes, splits = scan(data_dir)
-    s = splits.get(split)
-    if s is None or not s.paths:
-        raise DataError(f"no images in {data_dir / split}")
+    folder, split = _test_folder(data_dir, split)
+    classes, s = class_folder(folder)
+    if not s.paths:
+        raise DataError(f"no images in {folder}/<class>/ (expected one folder of images per class)")
     missing = [c for c in classes if c not in cm.classes]
     if missing:
         raise DataError(f"the model does not know the classes {', '.join(missing)} of {data_dir}")
     to_model = np.array([cm.classes.index(c) for c in classes])
     truth_boxes = {}
-    bc = _box_csv_for(data_dir, split)
+    bc = _box_csv_for(data_dir, split) if split != "." else None
     if bc is not None:
         truth_boxes = read_box_csv(bc)
 
@@ -173,9 +191,16 @@ def format_report(r: dict) -> str:
         lines.append(f"MaxBoxAcc: {r['maxboxacc']:.4f} (best threshold {r['maxboxacc_threshold']})")
     lines.append("per class: " + ", ".join(f"{k} {v:.3f}" for k, v in r["per_class"].items()))
     names = r["classes"]
-    width = max(len(n) for n in names) + 1
+    # full names as column heads while they are short; else numbered columns, the number before each row's name
+    if max(len(n) for n in names) <= CONFUSION_NAME_MAX:
+        heads, rows = list(names), list(names)
+    else:
+        heads = [f"#{i + 1}" for i in range(len(names))]
+        rows = [f"{h} {n}" for h, n in zip(heads, names)]
+    col = max(6, *(len(h) for h in heads), *(len(str(v)) for row in r["confusion"] for v in row))
+    width = max(len(n) for n in rows) + 1
     lines.append("confusion (rows truth, columns predicted):")
-    lines.append(" " * width + " ".join(f"{n[:6]:>6}" for n in names))
-    for n, row in zip(names, r["confusion"]):
-        lines.append(f"{n:<{width}}" + " ".join(f"{v:>6d}" for v in row))
+    lines.append(" " * width + " ".join(f"{h:>{col}}" for h in heads))
+    for n, row in zip(rows, r["confusion"]):
+        lines.append(f"{n:<{width}}" + " ".join(f"{v:>{col}d}" for v in row))
     return "\n".join(lines)

@@ -1,6 +1,6 @@
 """Per-frame CSV analysis: who was on screen, for how long, and a timeline plot.
 
-Reads the per-frame CSV contract (see DESIGN.md) through `videocam.io.csvfile` and
+Reads the per-frame CSV contract (README, "The per-frame CSV") through `videocam.io.csvfile` and
 computes, per class:
 
 * **screen time** (`screen_s`): a class is *on screen* in a frame when it is the
@@ -119,7 +119,7 @@ class Timeline:
 
     start: np.ndarray       # (N,) frame start times
     dur: np.ndarray         # (N,) frame durations
-    present: dict[str, np.ndarray]  # name -> (N,) bool, people plus NOBODY
+    present: dict[str, np.ndarray]  # name -> (N,) bool, people plus NOBODY and MULTI
 
     def spans(self, name: str) -> list[tuple[float, float]]:
         """(start, width) of each run of frames where `name` is present."""
@@ -145,6 +145,9 @@ class Report:
     truth_timeline: Timeline | None = None
     agreement: float | None = None
     agreement_frames: int = 0
+    # the run boxed one person per frame (its run info says no --multi): time together is unknown
+    one_person: bool = False
+    model_classes: list[str] = field(default_factory=list)  # the CSV's p_<class> columns, in the model's order
 
     @property
     def people(self) -> list[str]:
@@ -203,25 +206,34 @@ def _timeline(rows, people: list[str], what: str) -> tuple[Timeline, list[frozen
     present = _present_sets(rows)
     masks = {p: np.array([p in s for s in present], dtype=bool) for p in people}
     masks[NOBODY] = np.array([not s for s in present], dtype=bool)
+    masks[MULTI] = np.array([len(s) >= 2 for s in present], dtype=bool)
     return Timeline(start=times, dur=dur, present=masks), present
 
 
-def agreement(rows, truth_rows) -> tuple[float | None, int]:
-    """Fraction of `rows` whose label equals the truth's label at the same time,
-    and how many frames could be matched. A frame matches the truth frame
-    nearest in time, if within half a (median) truth frame."""
-    if not rows or not truth_rows:
-        return None, 0
-    tt = np.array([float(r.time_s) for r in truth_rows])
+def match_times(t, tt) -> tuple[np.ndarray, np.ndarray]:
+    """Match each time in `t` to the nearest time in the sorted `tt`: returns
+    (ok, j), where frame i matches `tt[j[i]]` when ok[i], i.e. within half a
+    (median) truth frame."""
+    t = np.asarray(t, dtype=np.float64)
+    tt = np.asarray(tt, dtype=np.float64)
+    if not t.size or not tt.size:
+        return np.zeros(t.size, bool), np.zeros(t.size, int)
     td = frame_durations(tt)
     tol = 0.5 * float(np.median(td)) if td.size > 1 else 1e-6
     tol = max(tol, 1e-6)
-    t = np.array([float(r.time_s) for r in rows])
     j = np.clip(np.searchsorted(tt, t), 1, max(1, len(tt) - 1)) if len(tt) > 1 else np.zeros(len(t), int)
     if len(tt) > 1:
         left = j - 1
         j = np.where(np.abs(t - tt[left]) <= np.abs(t - tt[j]), left, j)
-    ok = np.abs(t - tt[j]) <= tol + 1e-9
+    return np.abs(t - tt[j]) <= tol + 1e-9, j
+
+
+def agreement(rows, truth_rows) -> tuple[float | None, int]:
+    """Fraction of `rows` whose label equals the truth's label at the same time,
+    and how many frames could be matched (`match_times`)."""
+    if not rows or not truth_rows:
+        return None, 0
+    ok, j = match_times([float(r.time_s) for r in rows], [float(r.time_s) for r in truth_rows])
     n = int(ok.sum())
     if n == 0:
         return None, 0
@@ -229,14 +241,34 @@ def agreement(rows, truth_rows) -> tuple[float | None, int]:
     return same / n, n
 
 
+def presence_agreement(rep: "Report") -> dict[str, float | None]:
+    """Per lane (people, nobody, 2+ people), against the truth: the time both say the
+    lane is on screen over the time either says it (frames matched by `match_times`,
+    weighted by the prediction's frame durations); None where neither ever does, or
+    without truth. Unlike the label agreement it credits a second person's box."""
+    tl, ttl = rep.timeline, rep.truth_timeline
+    if tl is None or ttl is None:
+        return {}
+    ok, j = match_times(tl.start, ttl.start)
+    out: dict[str, float | None] = {}
+    for name, m in tl.present.items():
+        tm = ttl.present.get(name)
+        truth = tm[j] if tm is not None else np.zeros(len(m), bool)
+        either = float(tl.dur[ok & (m | truth)].sum())
+        out[name] = float(tl.dur[ok & m & truth].sum()) / either if either > 0 else None
+    return out
+
+
 def _lab(label: str) -> str:
     return label if label else NOBODY
 
 
 def analyse(table, truth=None, max_gap: int = DEFAULT_MAX_GAP, stem: str = "",
-            source: str = "CSV", truth_source: str = "truth CSV") -> Report:
-    """Screen-time report of a `csvio.CsvTable` (optionally against a truth
-    table). `source`/`truth_source` name the inputs in error messages."""
+            source: str = "CSV", truth_source: str = "truth CSV", one_person: bool = False) -> Report:
+    """Screen-time report of a `csvfile.CsvTable` (optionally against a truth
+    table). `source`/`truth_source` name the inputs in error messages.
+    `one_person`: the run looked for one person per frame, so time with two or
+    more people (and per pair) is reported as unknown, not as none."""
     from videocam.io.csvfile import CsvFormatError
     rows = list(table.rows)
     if not rows:
@@ -260,8 +292,7 @@ def analyse(table, truth=None, max_gap: int = DEFAULT_MAX_GAP, stem: str = "",
                     probs=probs_of(p)) for p in people]
     nobody = _stats(NOBODY, tl.present[NOBODY], start, dur, total, max_gap,
                     label_mask=(lab == NOBODY), probs=probs_of(NOBODY))
-    counts = np.array([len(s) for s in present])
-    multi = _stats(MULTI, counts >= 2, start, dur, total, max_gap)
+    multi = _stats(MULTI, tl.present[MULTI], start, dur, total, max_gap)
 
     pair_s: dict[tuple[str, str], float] = {}
     order = {p: i for i, p in enumerate(people)}
@@ -272,7 +303,8 @@ def analyse(table, truth=None, max_gap: int = DEFAULT_MAX_GAP, stem: str = "",
     pairs = sorted(((a, b, v) for (a, b), v in pair_s.items()), key=lambda x: (-x[2], order[x[0]], order[x[1]]))
 
     rep = Report(stem=stem, n_frames=len(rows), start_s=float(start[0]), duration_s=total,
-                 max_gap=max_gap, classes=stats, nobody=nobody, multi=multi, pairs=pairs, timeline=tl)
+                 max_gap=max_gap, classes=stats, nobody=nobody, multi=multi, pairs=pairs, timeline=tl,
+                 one_person=bool(one_person), model_classes=list(table.classes))
 
     if truth is not None:
         trows = list(truth.rows)
@@ -291,8 +323,7 @@ def analyse(table, truth=None, max_gap: int = DEFAULT_MAX_GAP, stem: str = "",
         for s in stats + [nobody]:
             m = ttl.present.get(s.name)
             s.truth_s = float(ttl.dur[m].sum()) if m is not None else 0.0
-        tcounts = np.array([len(s) for s in tpresent])
-        multi.truth_s = float(ttl.dur[tcounts >= 2].sum())
+        multi.truth_s = float(ttl.dur[ttl.present[MULTI]].sum())
         rep.truth_timeline = ttl
         rep.agreement, rep.agreement_frames = agreement(rows, trows)
     return rep
@@ -318,6 +349,8 @@ def format_table(rep: Report) -> str:
     for s in rep.rows():
         row = [s.name, _fmt(s.screen_s), _fmt(s.screen_pct, 1), _fmt(s.label_s), str(s.appearances),
                _fmt(s.longest_s), _fmt(s.mean_prob, 3)]
+        if s is rep.multi and rep.one_person:
+            row[1:6] = ["unknown", "?", "-", "?", "?"]
         if has_truth:
             row.append(_fmt(s.truth_s))
         body.append(row)
@@ -337,7 +370,10 @@ def format_table(rep: Report) -> str:
     out.append("")
     out.append(f"by label: classes {sum(s.label_s or 0 for s in rep.classes):.2f} s + nobody "
                f"{rep.nobody.label_s:.2f} s = {rep.label_total_s:.2f} s of {rep.duration_s:.2f} s")
-    if rep.pairs:
+    if rep.one_person:
+        out.append("together: unknown: the run looked for one person per frame (run without --multi), so "
+                   "screen times leave out the second person of a two-shot; run again with --multi to count them")
+    elif rep.pairs:
         out.append("together: " + ", ".join(f"{a} + {b} {v:.2f} s" for a, b, v in rep.pairs))
     else:
         out.append("together: no two people were on screen at the same time")
@@ -352,7 +388,8 @@ def format_table(rep: Report) -> str:
 
 def write_summary_csv(rep: Report, path) -> Path:
     """One row per class, then `nobody`, `2+ people`, and one `a+b` row per pair
-    seen together (screen_s = seconds together). Empty cells mean "not applicable"."""
+    seen together (screen_s = seconds together). Empty cells mean "not applicable",
+    or, in the `2+ people` row of a run that looked for one person per frame, "unknown"."""
     path = Path(path)
 
     def num(v, nd=4):
@@ -362,6 +399,9 @@ def write_summary_csv(rep: Report, path) -> Path:
         w = csv.writer(f)
         w.writerow(SUMMARY_COLUMNS)
         for s in rep.rows():
+            if s is rep.multi and rep.one_person:
+                w.writerow([s.name, "", "", "", "", "", "", num(s.truth_s)])
+                continue
             w.writerow([s.name, num(s.screen_s), num(s.screen_pct, 2), num(s.label_s), s.appearances,
                         num(s.longest_s), num(s.mean_prob), num(s.truth_s)])
         for a, b, v in rep.pairs:
@@ -370,11 +410,15 @@ def write_summary_csv(rep: Report, path) -> Path:
     return path
 
 
-def _colours(names: Sequence[str]) -> dict[str, tuple]:
-    import matplotlib
-    cmap = matplotlib.colormaps["tab10" if len(names) <= 10 else "tab20"]
-    out = {n: cmap(i % cmap.N) for i, n in enumerate(names)}
-    out[NOBODY] = (0.55, 0.55, 0.55, 1.0)
+def _colours(model_classes: Sequence[str], names: Sequence[str]) -> dict[str, tuple]:
+    """Each name's colour as in the MP4 and GIF: `io.render.class_color` by the model's class index
+    (a name the model does not know, by its name); nobody grey."""
+    from videocam.io.render import class_color
+    classes = list(model_classes)
+    out = {}
+    for n in [*names, NOBODY]:
+        rgb = class_color(classes.index(n) if n in classes else None, n)
+        out[n] = (*(v / 255.0 for v in rgb), 1.0)
     return out
 
 
@@ -402,7 +446,7 @@ def plot_timeline(rep: Report, path) -> Path:
     path = Path(path)
     tl, ttl = rep.timeline, rep.truth_timeline
     lanes = rep.people + [NOBODY]
-    colours = _colours(rep.people)
+    colours = _colours(rep.model_classes, rep.people)
     n = len(lanes)
     fig_h = 1.0 + 0.55 * n + (0.25 * n if ttl is not None else 0) + (0.35 if ttl is not None else 0)
     # Figure + Agg canvas directly (no pyplot): no global backend state, safe off the main thread.
@@ -454,6 +498,8 @@ def plot_timeline(rep: Report, path) -> Path:
     title = f"{rep.stem or 'video'}: who is on screen  ({rep.duration_s:.1f} s, {rep.n_frames} frames)"
     if ttl is not None and rep.agreement is not None:
         title += f"  |  label agreement with truth {100 * rep.agreement:.1f}%"
+    if rep.one_person:
+        title += "  |  one person per frame (run without --multi)"
     ax.set_title(title, fontsize=11, loc="left")
     if ttl is not None:
         handles = [Patch(facecolor="0.35", label="predicted (coloured)"),
@@ -478,23 +524,28 @@ class ReportFiles:
     report: Report
     summary_csv: Path
     timeline_png: Path
+    table: object = None   # the CsvTable read (for pages that need the frames again)
+    truth: object = None   # the truth's CsvTable, when given
 
 
 def make_report(csv_path, out_dir=None, truth_path=None, max_gap: int = DEFAULT_MAX_GAP) -> ReportFiles:
     """Read `csv_path` (and `truth_path`), write `<stem>.summary.csv` and
     `<stem>.timeline.png` in `out_dir` (default: the CSV's folder)."""
-    from videocam.io.csvfile import read_csv
     from videocam.errors import UsageError
+    from videocam.io.csvfile import read_csv
+    from videocam.io.runinfo import read_run_info
     csv_path = Path(csv_path)
     stem = stem_of(csv_path)
     table = read_csv(csv_path)
     truth = read_csv(truth_path) if truth_path is not None else None
+    info = read_run_info(csv_path)  # <stem>.json beside a run's CSV: was it run with --multi?
+    one_person = info is not None and info["settings"].get("multi") is False
     rep = analyse(table, truth=truth, max_gap=max_gap, stem=stem, source=str(csv_path),
-                  truth_source=str(truth_path))
+                  truth_source=str(truth_path), one_person=one_person)
     out = Path(out_dir) if out_dir is not None else csv_path.parent
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out is a file, not a folder: {out}")
     out.mkdir(parents=True, exist_ok=True)
     summary = write_summary_csv(rep, out / f"{stem}.summary.csv")
     png = plot_timeline(rep, out / f"{stem}.timeline.png")
-    return ReportFiles(report=rep, summary_csv=summary, timeline_png=png)
+    return ReportFiles(report=rep, summary_csv=summary, timeline_png=png, table=table, truth=truth)

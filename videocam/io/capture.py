@@ -3,7 +3,6 @@
 latency never builds up; frames inference never saw are counted in `dropped`."""
 from __future__ import annotations
 
-
 import math
 import os
 import sys
@@ -17,10 +16,8 @@ from typing import Any, Callable, NamedTuple
 import cv2  # before PyAV (videocam.io.reader imports it): see `qt_library_clash`
 import numpy as np
 
-from videocam.types import Frame
 from videocam.errors import VideoError
-
-
+from videocam.types import Frame
 
 DEFAULT_CAMERA_FPS = 30.0
 MAX_READ_FAILURES = 10      # consecutive failed reads before a camera counts as gone

@@ -10,8 +10,6 @@ Header: ``frame,time_s,label,score,p_<class1>,...,p_<classN>,boxes``
 """
 from __future__ import annotations
 
-from videocam.errors import CsvFormatError
-
 import csv
 import json
 import math
@@ -22,7 +20,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from videocam.io.partfile import ClosesOnExit, part_path
+from videocam.errors import CsvFormatError
+from videocam.io.partfile import PartFile, part_path
 from videocam.types import Box, FrameResult
 
 __all__ = [
@@ -104,7 +103,7 @@ def format_row(result: FrameResult, classes: Sequence[str]) -> list[str]:
     ]
 
 
-class CsvWriter(ClosesOnExit):
+class CsvWriter(PartFile):
     """Write the per-frame CSV, one flushed row per `write`.
 
     Rows go to a temporary file next to the target (`tmp_path`,
@@ -125,12 +124,17 @@ class CsvWriter(ClosesOnExit):
         self._w.writerow(header(self.classes))
         self._fh.flush()
 
-    def write(self, result: FrameResult) -> None:
+    def write(self, result: FrameResult, flush: bool = True) -> None:
+        """One row; `flush=False` leaves it in the buffer until `flush()` (a batch's rows at once)."""
         if self.closed:
             raise ValueError(f"{self.path}: write after close")
         self._w.writerow(format_row(result, self.classes))
-        self._fh.flush()
+        if flush:
+            self._fh.flush()
         self.rows_written += 1
+
+    def flush(self) -> None:
+        self._fh.flush()
 
     def close(self) -> None:
         if self.closed:
@@ -139,17 +143,8 @@ class CsvWriter(ClosesOnExit):
         self._fh.close()
         os.replace(self.tmp_path, self.path)
 
-    def abort(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        try:
-            self._fh.close()
-        finally:
-            try:
-                self.tmp_path.unlink()
-            except FileNotFoundError:
-                pass
+    def _release(self) -> None:
+        self._fh.close()
 
 
 

@@ -9,7 +9,7 @@ import logging
 import os
 from pathlib import Path
 
-from videocam.errors import VideoError
+from videocam.errors import UsageError, VideoError
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +21,30 @@ def part_path(path: str | os.PathLike) -> Path:
     """
     p = Path(path)
     return p.with_name(f".{p.stem}.part{p.suffix}")
+
+
+def writable_folder(folder: str | os.PathLike, flag: str = "--out") -> Path:
+    """Make `folder` if needed and prove that it takes new files; else one `UsageError` naming it.
+
+    Permission bits do not say it (root may write anywhere by them, yet /proc and /sys take no
+    new files), so a hidden probe file is made and removed: nothing else is created.
+    """
+    import tempfile
+
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{flag} is not a folder: {folder}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"cannot create {flag} folder {folder}: {e.strerror or e}") from None
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".videocam-probe-", dir=folder)
+    except OSError as e:
+        raise UsageError(f"{flag} folder is not writable: {folder} ({e.strerror or e})") from None
+    os.close(fd)
+    remove_quietly(Path(probe))
+    return folder
 
 
 class ClosesOnExit:
@@ -67,3 +91,17 @@ class PartFile(ClosesOnExit):
             raise VideoError(f"cannot write {self.path}: is a directory")
         if not self.path.parent.is_dir():
             raise VideoError(f"cannot write {self.path}: no folder {self.path.parent}")
+
+    def _release(self) -> None:
+        """Close the writer's open handle without finishing the file (each writer says how)."""
+
+    def abort(self) -> None:
+        """Stop and delete the part file; a file with the final name is never touched."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self._release()
+        except Exception:  # noqa: BLE001 - the part file is thrown away anyway
+            pass
+        remove_quietly(self.tmp_path)

@@ -18,6 +18,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from videocam.model.cam import normalize, upsample
 from videocam.types import NOBODY, Box, FrameResult
 
 __all__ = [
@@ -48,7 +49,11 @@ def _hue_rgb(h: float, s: float = 0.80, v: float = 1.0) -> tuple[int, int, int]:
 def class_color(index: int | None, name: str = "") -> tuple[int, int, int]:
     """A stable RGB colour: by class index (golden-ratio hues, so neighbours
     differ), or by a hash of the name when the index is unknown; grey for
-    ``nobody``."""
+    ``nobody``.
+
+    The one palette: the MP4 and GIF (`Renderer`), the timeline (`eval.report`),
+    the CAM grid (`studies.figure`) and any page showing people take a class's
+    colour from here, by its index in the model's class list."""
     if name == NOBODY:
         return _NOBODY_RGB
     if index is None or index < 0:
@@ -92,21 +97,30 @@ def _rgb_lut(colormap: int) -> np.ndarray:
     return np.ascontiguousarray(bgr[:, :, ::-1])
 
 
+_JET = _rgb_lut(cv2.COLORMAP_JET)
+
+
 def heatmap(cam: np.ndarray, width: int, height: int) -> np.ndarray | None:
-    """One CAM (h, w) -> float32 (height, width) in [0, 1]: negatives
-    clipped, divided by its max, upsampled bilinearly. None when the map has
-    nothing positive (or is not finite)."""
+    """One CAM (h, w) -> float32 (height, width) in [0, 1]: the paper's max normalisation
+    (`videocam.cam.normalize`) with negatives clipped, upsampled bilinearly. None when the
+    map has nothing positive (or is not finite)."""
     cam = np.asarray(cam, dtype=np.float32)
     if cam.ndim != 2 or cam.size == 0:
         return None
     cam = np.nan_to_num(cam, nan=0.0, posinf=0.0, neginf=0.0)
-    m = float(cam.max())
-    if not m > 0:
+    if not float(cam.max()) > 0:
         return None
-    small = np.maximum(cam, 0.0) / np.float32(m)  # not * (1 / m): a subnormal m makes that inf, 0 * inf NaN
-    if small.shape != (height, width):
-        small = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
-    return small
+    small = np.maximum(normalize(cam, "max"), 0.0)
+    return small if small.shape == (height, width) else upsample(small, width, height)
+
+
+def overlay(rgb: np.ndarray, heat: np.ndarray | None, alpha: float = 0.5, lut: np.ndarray | None = None) -> np.ndarray:
+    """The CAM figure's overlay: (1 - alpha) * image + alpha * JET(map) everywhere, as a new
+    image; the image unchanged without a map."""
+    if heat is None:
+        return rgb.copy()
+    colours = cv2.applyColorMap(cv2.convertScaleAbs(heat, alpha=255.0), _JET if lut is None else lut)
+    return cv2.addWeighted(rgb, 1.0 - alpha, colours, alpha, 0.0)
 
 
 # --------------------------------------------------------------------------- #
@@ -234,10 +248,9 @@ class Renderer:
 
     def blend_heat(self, rgb: np.ndarray, norm: np.ndarray, alpha: float) -> np.ndarray:
         """Blend a [0, 1] float map (H, W) over `rgb`; returns a new image."""
-        u8 = cv2.convertScaleAbs(norm, alpha=255.0)
-        heat = cv2.applyColorMap(u8, self._lut)
         if self.mode == "uniform":
-            return cv2.addWeighted(rgb, 1.0 - alpha, heat, alpha, 0.0)
+            return overlay(rgb, norm, alpha, self._lut)
+        heat = cv2.applyColorMap(cv2.convertScaleAbs(norm, alpha=255.0), self._lut)
         # per-pixel weight min(norm / knee, 1) * alpha as uint8, then two saturating
         # uint8 multiplies and an add: about 2x faster than cv2.blendLinear on floats
         w = cv2.convertScaleAbs(norm, alpha=255.0 * alpha / max(self.knee, 1e-6))

@@ -1,7 +1,6 @@
 """The live window (OpenCV HighGUI) and how to tell whether a display is there."""
 from __future__ import annotations
 
-
 import os
 import subprocess
 import sys
@@ -11,8 +10,6 @@ import cv2  # before PyAV (videocam.io.reader imports it): see `qt_library_clash
 import numpy as np
 
 from videocam.io.capture import _quiet_stderr
-
-
 
 WINDOW_TITLE = "videocam live"
 HEADLESS_MESSAGE = "no display: running headless"

@@ -12,13 +12,13 @@ build of JAX is at hand and TensorFlow's is not; training needs TensorFlow.
 """
 from __future__ import annotations
 
-from videocam.errors import BackendError
-
 import importlib.util
 import logging
 import os
+import sys
 import warnings
 
+from videocam.errors import BackendError
 
 BACKENDS = ("tensorflow", "jax")
 _tf = None
@@ -67,7 +67,16 @@ def _import_quietly() -> None:
         # Under another backend Keras still imports TensorFlow, when installed, the first
         # time it (de)serialises a model, where nothing would silence its C++ start-up lines.
         if backend() == "tensorflow":
-            import tensorflow as tf_mod  # noqa: WPS433
+            # TensorFlow's TFLite converter imports JAX whenever it is installed (for a JAX
+            # converter videocam never uses): ~100 MiB and a fifth of a second of start-up.
+            blocked = "jax" not in sys.modules
+            if blocked:
+                sys.modules["jax"] = None  # type: ignore[assignment]  # makes `import jax` fail
+            try:
+                import tensorflow as tf_mod  # noqa: WPS433
+            finally:
+                if blocked and sys.modules.get("jax", 0) is None:
+                    del sys.modules["jax"]
         elif importlib.util.find_spec("tensorflow") is not None:
             try:
                 import tensorflow as tf_mod  # noqa: WPS433

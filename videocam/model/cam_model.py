@@ -2,7 +2,6 @@
 forward pass; saving and loading its single `.keras` file."""
 from __future__ import annotations
 
-
 import os
 import zipfile
 from pathlib import Path
@@ -10,14 +9,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from videocam.errors import ModelError
 from videocam.model._backend import BackendError, backend, keras, tf
 from videocam.model.cam import class_activation_maps, grad_cam_maps
 from videocam.model.compiled import compile_pass
-from videocam.errors import ModelError
 from videocam.model.info import META_MEMBER, ModelInfo, read_info
 from videocam.model.nets import preprocess
-
-
 
 # --------------------------------------------------------------- CamModel
 
@@ -271,19 +268,50 @@ def save_model(keras_model, info: ModelInfo, path) -> Path:
     return path
 
 
+# The demo model travels inside the package (package data), so any install has it;
+# samples/model.keras in a checkout is a link to it.
+BUNDLED_MODEL = Path(__file__).resolve().parent / "demo.keras"
+
+
 def default_model_path() -> Path:
-    """The bundled default model: $VIDEOCAM_MODEL, else samples/model.keras beside the package."""
+    """The default model: $VIDEOCAM_MODEL, else the bundled demo model inside the package."""
     env = os.environ.get("VIDEOCAM_MODEL")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "samples" / "model.keras"
+    return BUNDLED_MODEL
+
+
+DEMO_NOTE = ("the bundled demo model knows only the {n} drawn people of the demo video ({people}); "
+             "for your own people, train on your photos (one folder per person): "
+             "videocam train PHOTOS --out M.keras, then --model M.keras")
+
+
+def demo_model_note(path=None, classes=("ahn", "hong", "moon", "nobody", "sim", "you")) -> str | None:
+    """One line for runs on the bundled demo model (`path` None: the default), else None."""
+    p = Path(path) if path is not None else default_model_path()
+    try:
+        if p.resolve() != BUNDLED_MODEL.resolve():
+            return None
+    except OSError:
+        return None
+    from videocam.types import NOBODY
+    people = [c for c in classes if c != NOBODY]
+    n = {5: "five"}.get(len(people), str(len(people)))
+    return DEMO_NOTE.format(n=n, people=", ".join(people))
 
 
 def load_model(path=None) -> CamModel:
-    """Load a videocam (or any GAP/conv Keras) model; no argument loads the bundled default."""
-    path = Path(path) if path is not None else default_model_path()
+    """Load a videocam (or any GAP/conv Keras) model; no argument loads the default (see above)."""
+    given = path is not None
+    path = Path(path) if given else default_model_path()
     if not path.exists():
-        raise ModelError(f"model file not found: {path}")
+        if given:
+            raise ModelError(f"model file not found: {path}")
+        if os.environ.get("VIDEOCAM_MODEL"):
+            raise ModelError(f"VIDEOCAM_MODEL names a missing model file: {path} "
+                             "(fix or unset VIDEOCAM_MODEL, or pass --model M.keras)")
+        raise ModelError(f"the bundled model is missing: {path} (reinstall videocam, or pass "
+                         "--model M.keras or set VIDEOCAM_MODEL=M.keras)")
     if path.is_dir():
         raise ModelError(f"model path is a directory, not a .keras file: {path}")
     if not zipfile.is_zipfile(path):

@@ -5,14 +5,14 @@ Any image OpenCV reads; grayscale and alpha become RGB.
 """
 from __future__ import annotations
 
-from videocam.errors import DataError
-
 import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
+
+from videocam.errors import DataError
+from videocam.types import Box
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".ppm", ".pgm"}
 SPLITS = ("train", "val", "test")
@@ -28,6 +28,8 @@ class Split:
 def read_rgb(path) -> np.ndarray:
     """Read any image file as uint8 RGB (gray -> 3 channels, alpha dropped)."""
     data = np.fromfile(str(path), dtype=np.uint8)
+    import cv2  # here, not at import: `videocam --help` should not load OpenCV
+
     img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if img is None:
         raise DataError(f"unreadable image: {path}")
@@ -110,6 +112,8 @@ def load_images(paths, size: tuple[int, int], progress=None) -> np.ndarray:
     for i, p in enumerate(paths):
         img = read_rgb(p)
         if img.shape[0] != h or img.shape[1] != w:
+            import cv2
+
             interp = cv2.INTER_AREA if img.shape[0] > h else cv2.INTER_LINEAR
             img = cv2.resize(img, (w, h), interpolation=interp)
         out[i] = img
@@ -118,13 +122,26 @@ def load_images(paths, size: tuple[int, int], progress=None) -> np.ndarray:
     return out
 
 
-def read_box_csv(path) -> dict[str, tuple[str, tuple[int, int, int, int] | None]]:
+def read_box_csv(path) -> dict[str, tuple[str, Box | None]]:
     """`path,label,x0,y0,x1,y1` -> {relative path: (label, box or None)}."""
     out = {}
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
             box = None
             if row.get("x0") not in (None, ""):
-                box = (int(float(row["x0"])), int(float(row["y0"])), int(float(row["x1"])), int(float(row["y1"])))
+                box = Box(row["label"], 1.0, *(int(float(row[k])) for k in ("x0", "y0", "x1", "y1")))
             out[row["path"]] = (row["label"], box)
     return out
+
+
+def class_folder(folder) -> tuple[list[str], Split]:
+    """Every image of FOLDER/<class>/* (the layout `scan` takes without splits), labelled by folder:
+    (class names, sorted; Split). For evaluation, where nothing is held out."""
+    folder = Path(folder)
+    classes = [d.name for d in _class_dirs(folder)]
+    paths, labels = [], []
+    for i, c in enumerate(classes):
+        imgs = _images_in(folder / c)
+        paths += imgs
+        labels += [i] * len(imgs)
+    return classes, Split(paths, np.asarray(labels, dtype=np.int32))

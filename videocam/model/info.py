@@ -2,14 +2,9 @@
 of the `.keras` zip (class names, input size, preprocessing, CAM layer)."""
 from __future__ import annotations
 
-
 import json
 import zipfile
 from dataclasses import asdict, dataclass, field
-
-
-
-
 
 META_MEMBER = "videocam.json"
 @dataclass

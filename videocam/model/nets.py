@@ -2,16 +2,13 @@
 input preprocessing each expects."""
 from __future__ import annotations
 
-
 from pathlib import Path
 
 import numpy as np
 
-from videocam.model._backend import keras
 from videocam.errors import ModelError
+from videocam.model._backend import keras
 from videocam.model.info import ModelInfo
-
-
 
 HEADS = ("gap", "fc4096", "fc1024", "fc512")
 PREPROCESSING = ("rescale", "caffe", "tf", "torch", "none")

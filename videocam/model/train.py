@@ -11,15 +11,15 @@ from __future__ import annotations
 import math
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
 from videocam.model._backend import keras, tf
+from videocam.model.cam_model import save_model
 from videocam.model.data import DataError, load_images, scan
 from videocam.model.nets import build_model, preprocess
-from videocam.model.cam_model import save_model
 
 
 @dataclass
@@ -31,6 +31,30 @@ class TrainResult:
     epochs: int
     seconds: float
     params: int
+    warnings: list = field(default_factory=list)  # training_warnings(): near chance, few images
+
+
+FEW_VAL_IMAGES = 30        # fewer validation images than this: one image moves the accuracy by > 3 points
+FEW_VAL_PER_CLASS = 5
+
+
+def training_warnings(best: float, n_val: int, n_classes: int) -> list[str]:
+    """What a finished training run must say out loud: a best validation accuracy no better than chance
+    (within two standard errors of it, at least 0.1), or one measured on a handful of images; then
+    what to do. Empty when neither."""
+    chance = 1.0 / max(1, n_classes)
+    said = []
+    if n_val > 0 and best <= chance + max(0.1, 2.0 * math.sqrt(chance * (1 - chance) / n_val)):
+        said.append(f"the best validation accuracy, {best:.4f}, is no better than chance for {n_classes} "
+                    f"classes ({chance:.2f}): the model has not learnt to tell them apart")
+    if n_val < FEW_VAL_IMAGES or n_val < FEW_VAL_PER_CLASS * n_classes:
+        said.append(f"the validation accuracy was measured on {n_val} validation images (one image moves it by "
+                    f"{1 / max(1, n_val):.2f}): it says little about new photos")
+    if said:
+        said.append("what to do: more photos per person (tens at least; hundreds to train from scratch), a pretrained "
+                    "backbone (--backbone vgg16 --weights imagenet, from the Keras cache), more --epochs, and a "
+                    "val/ folder or --val-split that holds out enough images to measure")
+    return said
 
 
 def hide_patches(img, grid: int = 4, p_hide: float = 0.4, p_apply: float = 0.7):
@@ -130,8 +154,10 @@ def train(
     preprocessing: str | None = None,
     verbose: int | None = None,
     log=print,
+    warn=None,
 ) -> TrainResult:
-    """Train and save the best-on-validation model to `out` (.keras)."""
+    """Train and save the best-on-validation model to `out` (.keras); `warn(line)` hears
+    `training_warnings` (default: `warning:` lines on stderr)."""
     out = Path(out)
     if out.suffix != ".keras":
         raise DataError(f"--out must end in .keras: {out}")
@@ -179,4 +205,9 @@ def train(
     seconds = time.perf_counter() - t0
     log(f"best validation accuracy {ckpt.best:.4f} at epoch {ckpt.best_epoch}/{epochs} "
         f"({seconds / 60:.1f} min) -> {out}")
-    return TrainResult(out, list(classes), ckpt.best, ckpt.best_epoch, epochs, seconds, model.count_params())
+    said = training_warnings(ckpt.best, len(x_val), C)
+    warn = warn or (lambda line: print(f"warning: {line}", file=sys.stderr))
+    for line in said:
+        warn(line)
+    return TrainResult(out, list(classes), ckpt.best, ckpt.best_epoch, epochs, seconds, model.count_params(),
+                       said)

@@ -4,7 +4,6 @@ thread. q/Esc, SIGINT, SIGTERM, `max_frames` or the end of the source stop it; o
 are always closed properly."""
 from __future__ import annotations
 
-
 import os
 import sys
 import time
@@ -16,12 +15,11 @@ from typing import Callable
 import numpy as np
 
 from videocam.errors import UsageError
-from videocam.pipeline.process import RateAndExit
-from videocam.types import FrameResult
 from videocam.io.capture import DEFAULT_CAMERA_FPS, FileSource, LiveFrame, LiveSource, open_source
-from videocam.io.window import CvWindow, HEADLESS_MESSAGE, display_available, draw_status, qt_library_clash
-
-
+from videocam.io.window import HEADLESS_MESSAGE, CvWindow, display_available, draw_status, qt_library_clash
+from videocam.pipeline.process import RateAndExit
+from videocam.pipeline.stream import analyse_batch
+from videocam.stages.chain import build_stages, check_stage_options
 
 # --------------------------------------------------------------------------- #
 # The loop
@@ -60,48 +58,6 @@ class LiveSummary(RateAndExit):
             lines.append(f"  stopped: {self.stopped_by}")
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
-
-
-class _Outputs:
-    """--record / --csv, consumed on the writer thread. Items are (result, image or None)."""
-
-    def __init__(self, record, csv, classes, fps, width, height):
-        from videocam.io.csvfile import CsvWriter
-        from videocam.io.render import Renderer
-        from videocam.io.writers import Mp4Writer
-
-        self.renderer = Renderer()
-        self.mp4 = self.csv = None
-        try:
-            if record:
-                self.mp4 = Mp4Writer(record, fps, width, height)
-            if csv:
-                self.csv = CsvWriter(csv, classes)
-        except BaseException:
-            self.abort()
-            raise
-
-    def consume(self, item) -> None:
-        result, img = item
-        if self.mp4 is not None:
-            if img is None:
-                img = self.renderer.annotate(result.frame.rgb, result)
-            self.mp4.write(img, result.frame.time_s)
-        if self.csv is not None:
-            self.csv.write(result)
-
-    def close(self) -> None:
-        for w in (self.mp4, self.csv):
-            if w is not None:
-                w.close()
-
-    def abort(self) -> None:
-        for w in (self.mp4, self.csv):
-            if w is not None:
-                try:
-                    w.abort()
-                except Exception:  # noqa: BLE001
-                    pass
 
 
 def _check_output(flag: str, path) -> Path:
@@ -158,6 +114,9 @@ def run_live(
     scale: str = "fixed",
     batch: int = 1,
     aspect: str = "square",
+    steady: int | None = None,
+    torso: bool = True,
+    panel: bool = True,
     realtime: bool = True,
     capture_factory: Callable | None = None,
     window=None,
@@ -174,8 +133,7 @@ def run_live(
     writes them (temporary names, renamed at the end).
     """
     say = say or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    from videocam.pipeline.process import check_stage_options
-    check_stage_options(threshold, nobody, smooth, boxes, norm, batch, scale)
+    check_stage_options(threshold, nobody, smooth, boxes, norm, batch, scale, steady)
     if max_frames is not None and int(max_frames) < 1:
         raise UsageError(f"--max-frames must be at least 1, got {max_frames}")
     record = _check_output("--record", record) if record else None
@@ -186,14 +144,13 @@ def run_live(
 
     src = open_source(source, capture_factory=capture_factory, realtime=realtime)  # fail fast: before TF
 
-    from videocam.model.cam_model import CamModel, load_model
-    from videocam.pipeline.process import _StopFlag, build_stages
     from videocam.io.render import Renderer
-    from videocam.stages.chain import run_stages
-    from videocam.pipeline.threads import AsyncSink
+    from videocam.model.cam_model import CamModel, load_model
+    from videocam.pipeline.outputs import Outputs
+    from videocam.pipeline.threads import AsyncSink, StopFlag
 
     outputs = sink = win = None
-    stop = _StopFlag()
+    stop = StopFlag()
     summary = LiveSummary(source=src.name, source_fps=src.fps)
     ok = False
     try:
@@ -204,7 +161,7 @@ def run_live(
         cm = model if isinstance(model, CamModel) else load_model(model)
         if cm.gradcam:
             summary.notes.append(f"the model has no GAP head: using Grad-CAM on layer {cm.cam_layer_name}")
-        stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale)
+        stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale, steady, torso, panel)
         size = cm.input_size_for(src.width, src.height, aspect)
         src.scale_for_model(size)
         cm.probs_and_cams(np.zeros((batch, size[0], size[1], 3), np.float32))  # trace now, not on frame 1
@@ -214,12 +171,13 @@ def run_live(
         elif window is not None:
             win = window
         if record or csv:
-            outputs = _Outputs(record, csv, cm.classes, src.fps, src.width, src.height)
-            sink = AsyncSink(outputs.consume, maxsize=4, on_close=outputs.close, on_abort=outputs.abort,
+            paths = {k: p for k, p in (("mp4", record), ("csv", csv)) if p}
+            outputs = Outputs(paths, cm.classes, src.fps, src.width, src.height)
+            sink = AsyncSink(lambda item: outputs.write(*item), maxsize=4, on_close=outputs.close, on_abort=outputs.abort,
                              name="videocam-live-writer")
         if handle_signals:
             stop.install()
-        _loop(src, cm, stages, size, batch, max_frames, win, sink, stop, summary, run_stages, Renderer())
+        _loop(src, cm, stages, size, batch, max_frames, win, sink, stop, summary, Renderer())
         ok = True
     finally:
         summary.dropped = src.dropped
@@ -287,8 +245,7 @@ def _take(src: LiveSource, n: int, stop, win) -> tuple[list[LiveFrame], bool]:
     return got, False
 
 
-def _loop(src, cm, stages, size, batch, max_frames, win, sink, stop, summary, run_stages, renderer):
-    classes = tuple(cm.classes)
+def _loop(src, cm, stages, size, batch, max_frames, win, sink, stop, summary, renderer):
     rate = _Rate()
     latency = 0.0
     src.start()
@@ -305,11 +262,7 @@ def _loop(src, cm, stages, size, batch, max_frames, win, sink, stop, summary, ru
                 break
             if not got:
                 break  # signal, or the source ended
-            x = cm.prepare([lf.frame.model_input(size) for lf in got], size)
-            probs, cams = cm.probs_and_cams(x)
-            results = [FrameResult(frame=lf.frame, classes=classes, probs=probs[i], cams=cams[i])
-                       for i, lf in enumerate(got)]
-            results = run_stages(stages, results)
+            results = analyse_batch(cm, [lf.frame for lf in got], size, stages)
             now = time.monotonic()
             for lf, r in zip(got, results):
                 summary.frames += 1

@@ -9,33 +9,22 @@ them are bounded, so memory does not grow with the video's length.
 """
 from __future__ import annotations
 
-import os
-import queue
-import signal
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable
 
 import numpy as np
 
-from videocam.errors import UsageError
-from videocam.pipeline.forward import forward_stream
-from videocam.stages.chain import Decide, Localize, Stage, run_stages
-from videocam.types import NOBODY, Frame, FrameResult
+from videocam.errors import UsageError, VideoError
+from videocam.pipeline.sampling import selector
+from videocam.stages.chain import DEFAULT_SMOOTH, build_stages, check_stage_options
+from videocam.stages.steady import STEADY_K
+from videocam.types import FrameResult
 
 DEFAULT_BATCH = 16
-DEFAULT_SMOOTH = 5
-# For models trained without a nobody class. Measured as a proxy on the tuning video
-# (data seed 2) with the bundled model's softmax renormalised over the five people:
-# threshold 0.4 gives nobody P 1.00 / R 0.86, 0.5 gives P 0.84 / R 1.00.
-DEFAULT_NOBODY_BELOW = 0.45
-# MP4 and GIF encode on threads of their own (measured, 2 cores: +8% with --gif, even without)
-THREADED_WRITERS = True
 GIF_MAX_FRAMES = 600       # long videos get a lower GIF frame rate, so the file stays small
-_END = object()
 
 
 EXIT_ON_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
@@ -69,72 +58,19 @@ class RunSummary(RateAndExit):
     interrupted: str | None = None
     model_classes: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    sampled: bool = False  # --every/--fps: `frames` counts the analysed ones
+    run_info: Path | None = None  # <stem>.cam.json: the settings and the files of this run
 
     def describe(self) -> str:
-        head = f"{self.frames} frames in {self.seconds:.1f} s ({self.fps:.1f} fps)"
+        head = f"{self.frames} frames{' analysed' if self.sampled else ''} in {self.seconds:.1f} s ({self.fps:.1f} fps)"
         if self.interrupted:
             head = f"interrupted ({self.interrupted}): wrote {self.frames} frames in {self.seconds:.1f} s"
         lines = [head]
         lines += [f"  {kind}: {path}" for kind, path in self.outputs.items()]
+        if self.run_info is not None:
+            lines.append(f"  run info: {self.run_info}")
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
-
-
-def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str = "max",
-                 nobody: float | None = None, multi: bool = False, smooth: int | None = None,
-                 scale: str = "fixed", verify: dict | bool | None = None) -> list[Stage]:
-    """The stage chain for a model: [Smooth] -> Decide -> [Multi] -> [Rescale] -> Localize -> [Verify].
-
-    `verify`: None follows the model file (a recipe model carries `extra.verify`, see
-    `videocam.stages.verify`), False turns it off, a dict gives its constants.
-    """
-    stages: list[Stage] = []
-    nobody_given = nobody
-    k = DEFAULT_SMOOTH if smooth is None else int(smooth)
-    if k > 1:
-        from videocam.stages.smooth import Smooth
-        stages.append(Smooth(k))
-    if nobody is None and NOBODY not in model.classes:
-        nobody = DEFAULT_NOBODY_BELOW
-    stages.append(Decide(nobody_below=nobody))
-    if multi:
-        from videocam.stages.multi import Multi
-        stages.append(Multi())
-    if scale == "adaptive":
-        from videocam.stages.rescale import Rescale
-        stages.append(Rescale(model))  # refuses FC-head models
-    stages.append(Localize(threshold=threshold, norm=norm, mode=boxes))
-    if verify is None:
-        verify = (getattr(model.info, "extra", None) or {}).get("verify") or False
-    if verify:
-        from videocam.stages.verify import DEFAULTS, Verify
-        given = {k: v for k, v in verify.items() if k in DEFAULTS} if isinstance(verify, dict) else {}
-        if nobody_given is not None:
-            given["accept"] = nobody_given  # --nobody P: a crop must be a person at P or more
-        stages.append(Verify(model, **{**DEFAULTS, **given}))
-    return stages
-
-
-def check_stage_options(threshold=0.2, nobody=None, smooth=None, boxes="union", norm="max",
-                        batch=None, scale="fixed") -> None:
-    """Usage errors for the options `run` and `live` share, before anything is opened."""
-    from videocam.model.cam import NORMS
-    from videocam.stages.localize import MODES
-    if not 0.0 < float(threshold) < 1.0:
-        raise UsageError(f"--threshold must be between 0 and 1 (exclusive), got {threshold}")
-    if batch is not None and int(batch) < 1:
-        raise UsageError(f"--batch must be at least 1, got {batch}")
-    if nobody is not None and not 0.0 < float(nobody) < 1.0:
-        raise UsageError(f"--nobody must be between 0 and 1 (exclusive), got {nobody}")
-    if smooth is not None and int(smooth) < 0:
-        raise UsageError(f"--smooth must be >= 0, got {smooth}")
-    if boxes not in MODES:
-        raise UsageError(f"--boxes must be one of {', '.join(MODES)}, got {boxes!r}")
-    if norm not in NORMS:
-        raise UsageError(f"--norm must be one of {', '.join(NORMS)}, got {norm!r}")
-    from videocam.stages.rescale import SCALES
-    if scale not in SCALES:
-        raise UsageError(f"--scale must be fixed or adaptive, got {scale!r}")
 
 
 def output_paths(input_path: Path, out_dir: Path, mp4: bool, csv: bool, gif: bool) -> dict[str, Path]:
@@ -150,170 +86,8 @@ def output_paths(input_path: Path, out_dir: Path, mp4: bool, csv: bool, gif: boo
 
 
 def _check_out_dir(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out is not a folder: {out_dir}")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UsageError(f"cannot create --out folder {out_dir}: {e.strerror or e}") from None
-    if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise UsageError(f"--out folder is not writable: {out_dir}")
-
-
-class _StopFlag:
-    """Set by SIGINT/SIGTERM: stop reading, finish what is in flight."""
-
-    def __init__(self):
-        self.event = threading.Event()
-        self.signal_name: str | None = None
-        self._old = {}
-
-    def install(self):
-        if threading.current_thread() is not threading.main_thread():
-            return self
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                self._old[sig] = signal.signal(sig, self._handle)
-            except (ValueError, OSError):  # pragma: no cover
-                pass
-        return self
-
-    def _handle(self, signum, _frame):
-        if self.event.is_set():  # second signal: give up at once
-            raise KeyboardInterrupt
-        self.signal_name = signal.Signals(signum).name
-        self.event.set()
-
-    def restore(self):
-        for sig, old in self._old.items():
-            try:
-                signal.signal(sig, old)
-            except (ValueError, OSError):  # pragma: no cover
-                pass
-
-
-def _batches(frames: Iterable[Frame], size: int, prepare: Callable, stop: threading.Event) -> Iterator:
-    """Group frames into (frames, model_input) batches; stops early when `stop` is set."""
-    buf: list[Frame] = []
-    for f in frames:
-        if stop.is_set():
-            break
-        buf.append(f)
-        if len(buf) == size:
-            yield buf, prepare(buf)
-            buf = []
-    if buf:
-        yield buf, prepare(buf)
-
-
-class _Prefetch:
-    """Run an iterator on a thread, a bounded number of items ahead."""
-
-    def __init__(self, it: Iterator, depth: int = 2):
-        self._q: queue.Queue = queue.Queue(maxsize=depth)
-        self._exc: BaseException | None = None
-        self._stop = threading.Event()
-        self._t = threading.Thread(target=self._run, args=(it,), daemon=True, name="videocam-reader")
-        self._t.start()
-
-    def _run(self, it):
-        try:
-            for item in it:
-                while not self._stop.is_set():
-                    try:
-                        self._q.put(item, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if self._stop.is_set():
-                    break
-        except BaseException as e:  # noqa: BLE001 - re-raised in the consumer
-            self._exc = e
-        finally:
-            while True:
-                try:
-                    self._q.put(_END, timeout=0.2)
-                    break
-                except queue.Full:
-                    if self._stop.is_set():
-                        break
-
-    def __iter__(self):
-        while True:
-            item = self._q.get()
-            if item is _END:
-                if self._exc is not None:
-                    raise self._exc
-                return
-            yield item
-
-    def close(self):
-        from videocam.pipeline.threads import drain
-        self._stop.set()
-        drain(self._q)
-        self._t.join(timeout=5)
-
-
-class Writers:
-    """Everything that consumes a finished result, run on the writer thread.
-
-    With THREADED_WRITERS (the default) this thread only draws and writes the
-    CSV; the MP4 and the GIF each encode on a thread of their own (see
-    `video.ThreadedWriter`).
-    """
-
-    def __init__(self, paths: dict[str, Path], classes, fps: float, width: int, height: int,
-                 gif_fps: float, annotate: bool = True, extra: Callable | None = None):
-        from videocam.io.csvfile import CsvWriter
-        from videocam.io.render import Renderer
-        from videocam.io.writers import GifWriter, Mp4Writer, encoder_threads
-        from videocam.pipeline.threads import ThreadedWriter
-
-        wrap = ThreadedWriter if THREADED_WRITERS else (lambda w, name="": w)
-        self.renderer = Renderer()
-        self.open = []
-        self.mp4 = self.gif = self.csv = None
-        try:
-            if "mp4" in paths:
-                self.mp4 = wrap(Mp4Writer(paths["mp4"], fps, width, height, threads=encoder_threads()),
-                                name="videocam-mp4")
-                self.open.append(self.mp4)
-            if "gif" in paths:
-                self.gif = wrap(GifWriter(paths["gif"], fps, max_fps=gif_fps), name="videocam-gif")
-                self.open.append(self.gif)
-            if "csv" in paths:
-                self.csv = CsvWriter(paths["csv"], classes)
-                self.open.append(self.csv)
-        except BaseException:
-            self.abort()
-            raise
-        self.extra = extra
-        self.count = 0
-
-    def consume(self, results: list[FrameResult]) -> None:
-        for r in results:
-            if self.mp4 is not None or self.gif is not None or self.extra is not None:
-                img = self.renderer.annotate(r.frame.rgb, r)
-                if self.mp4 is not None:
-                    self.mp4.write(img, r.frame.time_s)
-                if self.gif is not None:
-                    self.gif.write(img, r.frame.time_s)
-                if self.extra is not None:
-                    self.extra(r, img)
-            if self.csv is not None:
-                self.csv.write(r)
-            self.count += 1
-
-    def close(self) -> None:
-        for w in self.open:
-            w.close()
-
-    def abort(self) -> None:
-        for w in self.open:
-            try:
-                w.abort()
-            except Exception:  # noqa: BLE001
-                pass
+    from videocam.io.partfile import writable_folder
+    writable_folder(out_dir, "--out")
 
 
 def process_video(
@@ -334,11 +108,19 @@ def process_video(
     multi: bool = False,
     smooth: int | None = None,
     scale: str = "fixed",
+    steady: int | None = None,
+    torso: bool = True,
+    panel: bool = True,
     progress: bool = False,
     precision: str = "float32",
     on_result: Callable[[FrameResult, np.ndarray], None] | None = None,
     handle_signals: bool = True,
     warn: Callable[[str], None] | None = None,
+    every: int | None = None,
+    fps: float | None = None,
+    name: str | None = None,
+    warmup_until: float | None = None,
+    gif_fps: float | None = None,
 ) -> RunSummary:
     """Annotate a video file: `<stem>.cam.mp4`, `<stem>.cam.csv` and (gif=True) `<stem>.cam.gif`.
 
@@ -347,19 +129,29 @@ def process_video(
     created. Outputs are written under temporary names and renamed when the
     run ends; SIGINT/SIGTERM stop reading, finish the frames in flight and
     close the files properly (`RunSummary.interrupted`, exit code 130/143).
+    `every`/`fps` analyse every Nth frame / about F frames a second: the CSV gets
+    one row per analysed frame; the MP4 and GIF keep every frame, each drawn
+    with the nearest analysed frame's result.
+
+    For many videos and time chunks (`videocam.pipeline.many`, `.ray_engine`): `name`
+    replaces the input's stem in the output names; frames shown before `warmup_until`
+    (seconds) go through the model and the stages (warming up smoothing and the cut
+    detector) but are neither written nor counted; `gif_fps` replaces the GIF frame
+    rate this video would get on its own.
     """
-    from videocam.model.cam_model import CamModel, load_model
     from videocam.io.reader import VideoReader
+    from videocam.model.cam_model import CamModel, load_model
 
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
     input_path = Path(input)
-    check_stage_options(threshold, nobody, smooth, boxes, norm, batch, scale)
+    check_stage_options(threshold, nobody, smooth, boxes, norm, batch, scale, steady)
+    select = selector(every, fps)
     if start is not None and end is not None and end <= start:
         raise UsageError(f"--end ({end}) must be after --start ({start})")
     if aspect not in ("square", "keep"):
         raise UsageError(f"--aspect must be square or keep, got {aspect!r}")
     out_dir = Path(out_dir)
-    paths = output_paths(input_path, out_dir, mp4, csv, gif)
+    paths = output_paths(Path(name) if name else input_path, out_dir, mp4, csv, gif)
     if not paths and on_result is None:
         raise UsageError("nothing to write: --no-mp4 and --no-csv without --gif")
     if input_path.exists():
@@ -367,20 +159,58 @@ def process_video(
             if p.resolve() == input_path.resolve():
                 raise UsageError(f"output {p} would overwrite the input {input_path}")
 
-    reader = VideoReader(input_path, start_s=start, end_s=end)  # a bad input fails fast, before TF loads
+    # a run that draws nothing skips the full-size colour conversion (the adaptive scale needs it)
+    full_rgb = mp4 or gif or on_result is not None or scale == "adaptive"
+    reader = VideoReader(input_path, start_s=start, end_s=end, full_rgb=full_rgb, select=select)  # fails fast
     try:
         cm = model if isinstance(model, CamModel) else load_model(model)
         if precision != "float32":
             cm.set_precision(precision)
-        stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale)  # may refuse the model
+        if select is not None:  # --smooth/--steady K are K source frames: the same time span in analysed frames
+            share = select.share(reader.fps)
+            k = DEFAULT_SMOOTH if smooth is None else int(smooth)
+            smooth = max(0, round(k * share))
+            steady = max(0, round((STEADY_K if steady is None else int(steady)) * share))
+        stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale, steady,
+                              torso, panel)  # may refuse the model
         _check_out_dir(out_dir)
-        summary = _run(cm, reader, input_path, paths, gif_cap(reader), batch or DEFAULT_BATCH, stages, aspect,
-                       progress, on_result, handle_signals)
+        summary = _run(cm, reader, input_path, paths, gif_fps or gif_cap(reader), batch or DEFAULT_BATCH,
+                       stages, aspect, progress, on_result, handle_signals, warmup_until)
     finally:
         reader.close()
+    settings = dict(multi=bool(multi), threshold=threshold, boxes=boxes, norm=norm, nobody=nobody, smooth=smooth,
+                    scale=scale, aspect=aspect, start=start, end=end, batch=batch or DEFAULT_BATCH, precision=precision)
+    _record_run(summary, out_dir, input_path, cm, settings)
     if not summary.interrupted:
         _warn_damage(reader, summary, warn)
     return summary
+
+
+def _record_run(summary: RunSummary, out_dir: Path, input_path: Path, cm, settings: dict) -> None:
+    """Write the run info beside the outputs; say which files beside them come from earlier runs."""
+    from videocam.io import runinfo
+    from videocam.model.cam_model import BUNDLED_MODEL
+    if not summary.outputs:
+        return
+    stem = input_path.stem
+    complete = summary.interrupted is None
+    earlier = [out_dir / f"{stem}.cam.{k}" for k in runinfo.KINDS
+               if (out_dir / f"{stem}.cam.{k}").is_file() and (not complete or k not in summary.outputs)]
+    names = ", ".join(p.name for p in earlier)
+    if complete:
+        runinfo.remove_partials(out_dir, stem)
+        if earlier:
+            summary.notes.append(f"{names} {'is' if len(earlier) == 1 else 'are'} from an earlier run, not "
+                                 f"this one ({stem}.cam.json lists this run's files)")
+    elif earlier:
+        summary.notes.append(f"the complete files of an earlier run ({names}) are as they were; this run's "
+                             f"files say .partial")
+    path = out_dir / (f"{stem}.cam.json" if complete else f"{stem}.cam.{runinfo.PARTIAL}.json")
+    bundled = cm.path is not None and Path(cm.path).resolve() == BUNDLED_MODEL.resolve()
+    summary.run_info = runinfo.write_run_info(
+        path, input=input_path, outputs=summary.outputs, complete=complete, interrupted=summary.interrupted,
+        frames=summary.frames, seconds=summary.seconds, model_path=cm.path, bundled=bundled, classes=cm.classes,
+        settings=settings)
 
 
 def _warn_damage(reader, summary: RunSummary, warn: Callable[[str], None]) -> None:
@@ -402,6 +232,11 @@ def _warn_damage(reader, summary: RunSummary, warn: Callable[[str], None]) -> No
     warn(msg)
 
 
+def _time(item) -> float:
+    """Presentation time of a `FrameResult` or of a `Frame` that is only drawn."""
+    return item.frame.time_s if isinstance(item, FrameResult) else item.time_s
+
+
 def gif_cap(reader) -> float:
     """GIF frame rate: at most 10 fps, lower for long videos so it stays small."""
     dur = reader.duration_s
@@ -411,53 +246,58 @@ def gif_cap(reader) -> float:
 
 
 def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, progress, on_result,
-         handle_signals) -> RunSummary:
+         handle_signals, warmup_until=None) -> RunSummary:
     from tqdm import tqdm
 
-    from videocam.pipeline.threads import AsyncSink
+    from videocam.pipeline.outputs import Outputs
+    from videocam.pipeline.stream import analyse_stream
+    from videocam.pipeline.threads import AsyncSink, StopFlag
 
-    summary = RunSummary(input=input_path, model_classes=cm.classes)
+    summary = RunSummary(input=input_path, model_classes=cm.classes, sampled=reader.select is not None)
     if cm.gradcam:
         summary.notes.append(f"the model has no GAP head: using Grad-CAM on layer {cm.cam_layer_name}")
     size = cm.input_size_for(reader.width, reader.height, aspect)
-    stop = _StopFlag()
+    stop = StopFlag()
     if handle_signals:
         stop.install()
-    writers = Writers(paths, cm.classes, reader.fps, reader.width, reader.height, gif_fps,
-                       extra=on_result)
-    sink = AsyncSink(writers.consume, maxsize=4, on_close=writers.close, on_abort=writers.abort)
+    span = reader.frame_count_hint / reader.fps if reader.frame_count_hint and reader.fps else None
+    outputs = Outputs(paths, cm.classes, reader.fps, reader.width, reader.height, gif_fps, extra=on_result,
+                      gif_span_s=span)
+    sink = AsyncSink(outputs.consume, maxsize=4, on_close=outputs.close, on_abort=outputs.abort)
     total = reader.frame_count_hint or None
+    if total and reader.select is not None:  # the bar counts analysed frames
+        total = reader.select.expected(total, reader.duration_s)
     bar = tqdm(total=total, unit="frame", desc=input_path.name, disable=not progress, dynamic_ncols=True,
                file=sys.stderr)
     reader.model_size = size  # the reader scales a model-sized copy with FFmpeg, beside the full frame
-    prefetch = _Prefetch(_batches(reader, batch_size,
-                                  lambda fs: cm.prepare([f.model_input(size) for f in fs], size), stop.event))
     t0 = time.perf_counter()
-    classes = tuple(cm.classes)
     ok = False
+    stream = analyse_stream(cm, reader, size, batch_size, stages, stop=stop.event)
     try:
-        for frames, probs, cams in forward_stream(cm.probs_and_cams, prefetch, stop=stop.event):
-            results = [FrameResult(frame=f, classes=classes, probs=probs[i], cams=cams[i])
-                       for i, f in enumerate(frames)]
-            sink.put(run_stages(stages, results))
-            summary.frames += len(frames)
-            if bar.total is not None and bar.n + len(frames) > bar.total:
+        for items in stream:
+            if warmup_until is not None:  # warm-up frames: through the stages, not written
+                items = [r for r in items if _time(r) >= warmup_until - 1e-6]
+            sink.put(items)
+            analysed = sum(1 for r in items if isinstance(r, FrameResult))
+            summary.frames += analysed
+            if bar.total is not None and bar.n + analysed > bar.total:
                 bar.total = None  # the header's frame count was wrong: count on without a total
-            bar.update(len(frames))
+            bar.update(analysed)
         if summary.frames == 0 and not stop.event.is_set():
-            from videocam.errors import VideoError
             where = " between --start and --end" if reader.start_s or reader.end_s is not None else ""
             raise VideoError(f"{input_path}: no frames to process{where}")
         ok = True
     finally:
-        prefetch.close()
+        stream.close()  # stops the reader thread
         bar.close()
         if ok:
+            if stop.event.is_set():  # interrupted: never replace complete files of an earlier run
+                outputs.keep_as_partial()
             sink.close()
         else:
             sink.abort()
         stop.restore()
     summary.seconds = time.perf_counter() - t0
     summary.interrupted = stop.signal_name
-    summary.outputs = {k: v for k, v in paths.items() if v.exists()}  # none for an empty interrupted run
+    summary.outputs = {k: v for k, v in outputs.paths.items() if v.exists()}  # none for an empty interrupted run
     return summary

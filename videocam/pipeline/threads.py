@@ -1,18 +1,17 @@
-"""Background threads with bounded queues: `AsyncSink` (a consumer thread),
-`ThreadedWriter` (a frame writer on a thread of its own) and `drain`."""
+"""Threads and signals of a run: `AsyncSink` (a consumer thread behind a bounded queue),
+`ThreadedWriter` (a frame writer on a thread of its own), `Prefetch` (a producer thread a
+few items ahead) and `StopFlag` (SIGINT/SIGTERM: stop reading, finish what is in flight)."""
 from __future__ import annotations
-
 
 import logging
 import queue
+import signal
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from videocam.io.partfile import ClosesOnExit
-
-
 
 # Background writing
 # --------------------------------------------------------------------------- #
@@ -153,3 +152,81 @@ class ThreadedWriter:
     def abort(self) -> None:
         self._sink.abort()
 
+
+class StopFlag:
+    """Set by SIGINT/SIGTERM: stop reading, finish what is in flight."""
+
+    def __init__(self):
+        self.event = threading.Event()
+        self.signal_name: str | None = None
+        self._old = {}
+
+    def install(self):
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._old[sig] = signal.signal(sig, self._handle)
+            except (ValueError, OSError):  # pragma: no cover
+                pass
+        return self
+
+    def _handle(self, signum, _frame):
+        if self.event.is_set():  # second signal: give up at once
+            raise KeyboardInterrupt
+        self.signal_name = signal.Signals(signum).name
+        self.event.set()
+
+    def restore(self):
+        for sig, old in self._old.items():
+            try:
+                signal.signal(sig, old)
+            except (ValueError, OSError):  # pragma: no cover
+                pass
+
+
+class Prefetch:
+    """Run an iterator on a thread, a bounded number of items ahead."""
+
+    def __init__(self, it: Iterator, depth: int = 2):
+        self._q: queue.Queue = queue.Queue(maxsize=depth)
+        self._exc: BaseException | None = None
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, args=(it,), daemon=True, name="videocam-reader")
+        self._t.start()
+
+    def _run(self, it):
+        try:
+            for item in it:
+                while not self._stop.is_set():
+                    try:
+                        self._q.put(item, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if self._stop.is_set():
+                    break
+        except BaseException as e:  # noqa: BLE001 - re-raised in the consumer
+            self._exc = e
+        finally:
+            while True:
+                try:
+                    self._q.put(_STOP, timeout=0.2)
+                    break
+                except queue.Full:
+                    if self._stop.is_set():
+                        break
+
+    def __iter__(self):
+        while True:
+            item = self._q.get()
+            if item is _STOP:
+                if self._exc is not None:
+                    raise self._exc
+                return
+            yield item
+
+    def close(self):
+        self._stop.set()
+        drain(self._q)
+        self._t.join(timeout=5)

@@ -12,24 +12,15 @@ evidence; a box computed before smoothing would still flicker.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable
 
-import numpy as np
-
-from videocam.stages.localize import cam_boxes
+from videocam.errors import UsageError
+from videocam.stages.decide import DEFAULT_NOBODY_BELOW, Decide
+from videocam.stages.localize import Localize
 from videocam.types import NOBODY, FrameResult
 
 Stage = Callable[[list[FrameResult]], list[FrameResult]]
-
-
-def boxed_classes(r: FrameResult) -> list[int]:
-    """The classes a frame is boxed for: those the decision found present (the top class if it
-    left none), never `nobody`. Empty for a nobody frame."""
-    if r.label == NOBODY:
-        return []
-    present: Sequence[int] = r.notes.get("present") or [int(np.argmax(r.probs))]
-    return [c for c in present if r.classes[c] != NOBODY]
+DEFAULT_SMOOTH = 5
 
 
 def run_stages(stages: Iterable[Stage], results: list[FrameResult]) -> list[FrameResult]:
@@ -38,50 +29,79 @@ def run_stages(stages: Iterable[Stage], results: list[FrameResult]) -> list[Fram
     return results
 
 
-@dataclass
-class Decide:
-    """Set `label`/`score`: the top class, or `nobody`.
+def build_chain(*, smooth: int = 0, smooth_kw: dict | None = None, nobody_below: float | None = None,
+                use_nobody: bool = True, steady: int = 0, multi: bool = False, multi_kw: dict | None = None,
+                rescale_model=None, threshold: float = 0.2, norm: str = "max", boxes: str = "union",
+                torso: bool = False, panel: bool = False) -> list[Stage]:
+    """[Smooth] -> Decide -> [Steady] -> [Multi] -> [Rescale] -> Localize, every knob explicit
+    (ablation rows use it; `build_stages` fills in run's defaults)."""
+    stages: list[Stage] = []
+    if smooth > 1:
+        from videocam.stages.smooth import Smooth
+        stages.append(Smooth(smooth, **(smooth_kw or {})))
+    stages.append(Decide(nobody_below=nobody_below, use_nobody=use_nobody))
+    if steady > 0:
+        from videocam.stages.steady import Steady
+        stages.append(Steady(steady, own_cuts=smooth <= 1))  # Smooth's cuts when it runs, else its own
+    if multi:
+        from videocam.stages.multi import Multi
+        stages.append(Multi(**(multi_kw or {})))
+    if rescale_model is not None:
+        from videocam.stages.rescale import Rescale
+        stages.append(Rescale(rescale_model))  # refuses FC-head models
+    stages.append(Localize(threshold=threshold, norm=norm, mode=boxes, torso=torso, panel=panel))
+    return stages
 
-    A frame is `nobody` when the model's own `nobody` class wins, or when
-    `nobody_below` is set and the top probability is below it (for models
-    trained without a nobody class). `present` (in `notes`) lists the class
-    indices to box; a multi-person stage may add more.
+
+def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str = "max",
+                 nobody: float | None = None, multi: bool = False, smooth: int | None = None,
+                 scale: str = "fixed", steady: int | None = None, torso: bool = True,
+                 panel: bool = True, verify: dict | bool | None = None) -> list[Stage]:
+    """The chain `run` and `live` use for a model, with their defaults filled in.
+
+    `verify`: None follows the model file (a model of the small-data recipe carries `extra.verify`:
+    then `videocam.stages.verify.Verify` ends the chain and names and boxes each frame from crops
+    around its CAM peaks), False leaves it out, a dict gives its constants. `nobody` is then the
+    crops' acceptance.
     """
+    from videocam.stages.steady import STEADY_K
+    nobody_given = nobody
+    if nobody is None and NOBODY not in model.classes:
+        nobody = DEFAULT_NOBODY_BELOW
+    stages = build_chain(smooth=DEFAULT_SMOOTH if smooth is None else int(smooth), nobody_below=nobody,
+                         steady=STEADY_K if steady is None else int(steady), multi=multi,
+                         rescale_model=model if scale == "adaptive" else None,
+                         threshold=threshold, norm=norm, boxes=boxes, torso=torso, panel=panel)
+    if verify is None:
+        verify = (getattr(model.info, "extra", None) or {}).get("verify") or False
+    if verify:
+        from videocam.stages.verify import DEFAULTS, Verify
+        given = {k: v for k, v in verify.items() if k in DEFAULTS} if isinstance(verify, dict) else {}
+        if nobody_given is not None:
+            given["accept"] = nobody_given  # --nobody P: a crop must be a person at P or more
+        stages.append(Verify(model, **{**DEFAULTS, **given}))
+    return stages
 
-    nobody_below: float | None = None
-    use_nobody: bool = True  # False: the original single-image rule, always some person
 
-    def __call__(self, results: list[FrameResult]) -> list[FrameResult]:
-        for r in results:
-            probs = r.probs
-            if not self.use_nobody and NOBODY in r.classes:
-                probs = np.array(probs, dtype=np.float32, copy=True)
-                probs[r.classes.index(NOBODY)] = -1.0
-            i = int(np.argmax(probs))
-            label, score = r.classes[i], float(r.probs[i])
-            if self.use_nobody and self.nobody_below is not None and score < self.nobody_below:
-                label = NOBODY
-            r.label, r.score = label, score
-            r.notes.setdefault("present", [] if label == NOBODY else [i])
-        return results
-
-
-@dataclass
-class Localize:
-    """Boxes from the CAM of every present class (paper: 20% of max, largest region)."""
-
-    threshold: float = 0.2
-    norm: str = "max"
-    mode: str = "union"
-
-    def __call__(self, results: list[FrameResult]) -> list[FrameResult]:
-        for r in results:
-            boxes = []
-            rescaled = r.notes.get("box_cams") or {}  # maps from an adapted pass (videocam.stages.rescale)
-            for c in boxed_classes(r):
-                cam = rescaled.get(c, r.cams[c])
-                boxes += cam_boxes(cam, r.frame.width, r.frame.height, label=r.classes[c],
-                                   score=float(r.probs[c]), threshold=self.threshold, norm=self.norm,
-                                   mode=self.mode)
-            r.boxes = boxes
-        return results
+def check_stage_options(threshold=0.2, nobody=None, smooth=None, boxes="union", norm="max",
+                        batch=None, scale="fixed", steady=None) -> None:
+    """Usage errors for the options `run` and `live` share, before anything is opened."""
+    from videocam.model.cam import NORMS
+    from videocam.stages.localize import MODES
+    if not 0.0 < float(threshold) < 1.0:
+        raise UsageError(f"--threshold must be between 0 and 1 (exclusive), got {threshold}")
+    if batch is not None and int(batch) < 1:
+        raise UsageError(f"--batch must be at least 1, got {batch}")
+    if nobody is not None and not 0.0 < float(nobody) < 1.0:
+        raise UsageError(f"--nobody must be between 0 and 1 (exclusive), got {nobody}")
+    if smooth is not None and int(smooth) < 0:
+        raise UsageError(f"--smooth must be >= 0, got {smooth}")
+    if steady is not None and int(steady) < 0:
+        raise UsageError(f"--steady must be >= 0, got {steady}")
+    if boxes not in MODES:
+        raise UsageError(f"--boxes must be one of {', '.join(MODES)}, got {boxes!r}")
+    if norm not in NORMS:
+        raise UsageError(f"--norm must be one of {', '.join(NORMS)}, got {norm!r}")
+    from videocam.stages.rescale import SCALES
+    if scale not in SCALES:
+        raise UsageError(f"--scale must be fixed or adaptive, got {scale!r}")

@@ -31,7 +31,7 @@ import numpy as np
 from videocam.stages.localize import cam_boxes, iou
 from videocam.types import NOBODY, Box, FrameResult
 
-__all__ = ["class_peaks", "present_classes", "drop_duplicate_boxes", "Multi", "PEAKS", "COMBINE"]
+__all__ = ["class_peaks", "present_classes", "compete", "drop_duplicate_boxes", "Multi", "PEAKS", "COMBINE"]
 
 PEAKS = ("raw", "contrast")
 COMBINE = ("or", "and")
@@ -42,6 +42,10 @@ REL_PROB = 0.25
 REL_PEAK = 0.5
 DEDUPE_IOU = 0.5
 BOX_THRESHOLD = 0.2
+# the territory rule (`compete`, the default of `Multi`), chosen on the tuning seeds
+COMPETE_MIN_PROB = 0.0
+COMPETE_REL_PEAK = 0.3
+COMPETE_KEEP_PEAK = 0.5
 
 
 def class_peaks(cams: np.ndarray, peak: str = "raw") -> np.ndarray:
@@ -134,6 +138,40 @@ def present_classes(
     return present
 
 
+def compete(probs: np.ndarray, cams: np.ndarray, classes: Sequence[str], top: int | None = None,
+            min_prob: float = COMPETE_MIN_PROB, rel_peak: float = COMPETE_REL_PEAK,
+            keep_peak: float = COMPETE_KEEP_PEAK) -> tuple[list[int], dict[int, np.ndarray]]:
+    """Several people by territory: which classes to box, and the map to box each from.
+
+    Candidates are the person classes whose CAM peak reaches `rel_peak` of the top class's
+    (and whose probability reaches `min_prob`). Every cell of the map goes to the candidate
+    whose CAM is strongest there; each candidate's box map is its CAM on its own cells (0
+    elsewhere), so one person's box no longer runs on over a neighbour that the same class
+    lights more weakly. A candidate stays only when the peak on its own cells reaches
+    `keep_peak` of the top class's (one person seen by two similar classes leaves the weaker
+    one a few weak cells). Returns `(present, maps)`, `top` first.
+    """
+    probs = np.asarray(probs, dtype=np.float32).reshape(-1)
+    cams = np.asarray(cams, dtype=np.float32)
+    if top is None:
+        top = int(np.argmax(probs))
+    if classes[top] == NOBODY:
+        return [], {}
+    peaks = class_peaks(cams)
+    if peaks[top] <= 0:
+        return [top], {}
+    cands = [top] + sorted((c for c in range(len(classes)) if c != top and classes[c] != NOBODY
+                            and probs[c] >= min_prob and peaks[c] >= rel_peak * peaks[top]),
+                           key=lambda c: -float(peaks[c]))
+    if len(cands) == 1:
+        return [top], {}
+    win = np.argmax(cams[cands], axis=0)
+    maps = {c: np.where(win == j, cams[c], np.float32(0.0)) for j, c in enumerate(cands)}
+    own_top = float(maps[top].max())
+    present = [top] + [c for c in cands[1:] if float(maps[c].max()) >= keep_peak * max(own_top, 1e-12)]
+    return present, {c: maps[c] for c in present}
+
+
 def drop_duplicate_boxes(boxes: Sequence[Box], iou_max: float = DEDUPE_IOU) -> list[Box]:
     """Drop a box that is mostly the same region (IoU > `iou_max`) as a
     higher-scoring box of another label; keeps the input order otherwise."""
@@ -159,6 +197,10 @@ class Multi:
     dedupe_iou: float | None = DEDUPE_IOU
     box_threshold: float = BOX_THRESHOLD
     max_people: int | None = None
+    territory: bool = True  # `compete`: candidates by peak, each boxed on its own cells
+    keep_peak: float = COMPETE_KEEP_PEAK
+    cand_peak: float = COMPETE_REL_PEAK
+    cand_prob: float = COMPETE_MIN_PROB
 
     def __post_init__(self) -> None:
         if self.combine not in COMBINE:
@@ -171,6 +213,19 @@ class Multi:
             if not r.label or r.label == NOBODY:
                 continue
             top = r.classes.index(r.label) if r.label in r.classes else int(np.argmax(r.probs))
+            if self.territory:
+                found, maps = compete(r.probs, r.cams, r.classes, top=top, min_prob=self.cand_prob,
+                                      rel_peak=self.cand_peak, keep_peak=self.keep_peak)
+                if self.max_people is not None:
+                    found = found[: max(1, int(self.max_people))]
+                if len(found) > 1:
+                    box_cams = r.notes.setdefault("box_cams", {})
+                    for c in found:
+                        box_cams.setdefault(c, maps[c])
+                present = list(r.notes.get("present") or [top])
+                present += [c for c in found if c not in present]
+                r.notes["present"] = present
+                continue
             found = present_classes(
                 r.probs, r.cams, r.classes, top=top, min_prob=self.min_prob, rel_prob=self.rel_prob,
                 rel_peak=self.rel_peak, combine=self.combine, peak=self.peak, dedupe_iou=self.dedupe_iou,

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from videocam.errors import UsageError
+from videocam.stages.decide import boxed_classes
 from videocam.stages.localize import cam_boxes
-from videocam.stages.chain import boxed_classes
 from videocam.types import FrameResult
 
 PROBE_SIDE = 160  # the size estimate is most faithful here (corr 0.84 with the true height, log-log)

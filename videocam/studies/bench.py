@@ -3,7 +3,9 @@
 Rows, all in one process on the same frames:
 1. `model` — the bare forward pass at the best batch size, the better of one
    and two batches in flight (the ceiling);
-2. `pipeline` / `pipeline+gif` — the full `videocam run` path;
+2. `csv-only` — `videocam run --no-mp4` (what analysis over an archive runs);
+   `pipeline` / `pipeline+gif` — the full `videocam run` path; each with its
+   packing bound (`packing_bounds`): what perfect use of the cores would give;
 3. `per-frame baseline` — the original blog loop: per frame a PIL resize, a
    batch-of-one predict, CAM by a Python loop over channels, cv2.resize of
    the map, a matplotlib figure saved to PNG, then a GIF from the PNGs.
@@ -14,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -66,7 +67,7 @@ def overlapped_fps(cm, frames, batch: int, in_flight: int = 2, seconds: float = 
     The `model` row is the better of this and `model_ceiling`, so the
     pipeline is never compared with a ceiling below what the model can do.
     """
-    from videocam.pipeline.forward import forward_stream
+    from videocam.pipeline.stream import forward_stream
     x = cm.prepare([f.rgb for f in frames[:batch]])
     if len(x) < batch:
         x = np.resize(x, (batch,) + x.shape[1:])
@@ -92,12 +93,11 @@ def best_model_fps(cm, frames, batch: int, one_at_a_time: float | None = None) -
 
 def stage_breakdown(cm, video, frames, batch: int) -> dict:
     """ms per frame for each stage, run one after another on the same frames."""
-    from videocam.pipeline.process import build_stages
-    from videocam.io.render import Renderer
-    from videocam.stages.chain import run_stages
-    from videocam.types import FrameResult
-    from videocam.io.writers import Mp4Writer, encoder_threads
     from videocam.io.reader import VideoReader
+    from videocam.io.render import Renderer
+    from videocam.io.writers import Mp4Writer, encoder_threads
+    from videocam.pipeline.stream import analyse
+    from videocam.stages.chain import build_stages
 
     n = len(frames)
     out = {}
@@ -108,6 +108,12 @@ def stage_breakdown(cm, video, frames, batch: int) -> dict:
             if i + 1 >= n:
                 break
     out["decode"] = (time.perf_counter() - t0) / n
+    t0 = time.perf_counter()
+    with VideoReader(video, model_size=size, full_rgb=False) as r:  # a CSV-only run: no full-size picture
+        for i, _ in enumerate(r):
+            if i + 1 >= n:
+                break
+    out["decode (csv-only)"] = (time.perf_counter() - t0) / n
     rgbs = [f.model_input(size) for f in frames]
     t0 = time.perf_counter()
     for i in range(0, n, batch):  # as in a run: each batch made, used and freed
@@ -141,10 +147,15 @@ def stage_breakdown(cm, video, frames, batch: int) -> dict:
     results = []
     for k, (probs, cams) in enumerate(fw):
         batch_frames = frames[k * batch:(k + 1) * batch]
-        rs = [FrameResult(frame=f, classes=classes, probs=probs[i], cams=cams[i])
-              for i, f in enumerate(batch_frames)]
-        results += run_stages(stages, rs)
+        results += analyse(batch_frames, probs, cams, classes, stages)
     out["cam+boxes"] = cam_only + (time.perf_counter() - t0) / n
+    from videocam.io.csvfile import CsvWriter
+    with tempfile.TemporaryDirectory() as d:
+        t0 = time.perf_counter()
+        with CsvWriter(Path(d) / "x.csv", classes) as cw:
+            for r in results:
+                cw.write(r)
+        out["csv"] = (time.perf_counter() - t0) / n
     ren = Renderer()
     t0 = time.perf_counter()
     drawn = [ren.annotate(r.frame.rgb, r) for r in results]
@@ -169,10 +180,10 @@ def warm(fn, xs) -> None:
             fn(x)
 
 
-def pipeline_fps(cm, video, batch: int, gif: bool, frames: int) -> float:
+def pipeline_fps(cm, video, batch: int, gif: bool, frames: int, mp4: bool = True) -> float:
     from videocam.pipeline.process import process_video
     with tempfile.TemporaryDirectory() as d:
-        s = process_video(video, model=cm, out_dir=d, gif=gif, batch=batch, handle_signals=False,
+        s = process_video(video, model=cm, out_dir=d, gif=gif, mp4=mp4, batch=batch, handle_signals=False,
                           warn=lambda m: None)
     return s.frames / s.seconds
 
@@ -283,7 +294,8 @@ def startup_seconds(model_path, video) -> float:
         "m.predict(f.rgb[None])\n"
         "print(time.perf_counter()-t)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    from videocam.studies.child import python_command
+    out = subprocess.run(python_command(code=code), capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -318,12 +330,13 @@ def run_bench(model=None, video=None, frames: int = 300, batch: int | None = Non
         size = cm.input_size_for(w, h)
         warm(cm.probs_and_cams, [cm.prepare([f.model_input(size) for f in fr[k:k + b]], size)
                                  for k in range(0, n, b)])
-        runs: dict[str, list[float]] = {"model": [], "pipeline": [], "pipeline+gif": []}
+        runs: dict[str, list[float]] = {"model": [], "csv-only": [], "pipeline": [], "pipeline+gif": []}
         in_flight = []
         for k in range(max(1, int(repeat))):
             m, f = best_model_fps(cm, fr, b, by_batch[b] if k == 0 else None)
             runs["model"].append(m)
             in_flight.append(f)
+            runs["csv-only"].append(pipeline_fps(cm, video, b, False, n, mp4=False))
             runs["pipeline"].append(pipeline_fps(cm, video, b, False, n))
             runs["pipeline+gif"].append(pipeline_fps(cm, video, b, True, n))
         rows = [(name, float(np.median(v))) for name, v in runs.items()]
@@ -335,12 +348,13 @@ def run_bench(model=None, video=None, frames: int = 300, batch: int | None = Non
         start = startup_seconds(model, video)
         drift = precision_drift(cm, fr, "bf16", b) if with_bf16 else None
         base = rows[0][1]
+        bounds = packing_bounds(stages, base, os.cpu_count() or 1)
         report = {
             "frames": n, "size": [w, h], "batch": b, "precision": precision,
             "model_fps_by_batch": {str(k): round(v, 1) for k, v in by_batch.items()},
             "model_in_flight": max(set(in_flight), key=in_flight.count),
             "repeat": max(1, int(repeat)),
-            "rows": [_row(k, v, base, ratios.get(k) if k != "model" else None) for k, v in rows],
+            "rows": [_row(k, v, base, ratios.get(k) if k != "model" else None, bounds.get(k)) for k, v in rows],
             "stages_ms_per_frame": {k: round(v, 2) for k, v in stages.items()},
             "startup_s": round(start, 2),
         }
@@ -354,8 +368,37 @@ def run_bench(model=None, video=None, frames: int = 300, batch: int | None = Non
         tmp.cleanup()
 
 
-def _row(name: str, fps: float, base: float, ratios: list[float] | None) -> dict:
+# The work each row does besides the forward pass, by stage of the breakdown. The GIF's own
+# quantisation is not in the breakdown, so pipeline+gif's bound is pipeline's (an upper bound).
+ROW_STAGES = {
+    "csv-only": ("decode (csv-only)", "preprocess", "cam+boxes", "csv"),
+    "pipeline": ("decode", "preprocess", "cam+boxes", "csv", "annotate", "encode"),
+    "pipeline+gif": ("decode", "preprocess", "cam+boxes", "csv", "annotate", "encode"),
+}
+
+
+def packing_bounds(stages_ms: dict, model_fps: float, cpus: int) -> dict:
+    """The best frame rate each row could reach on `cpus` cores with perfect packing.
+
+    The forward pass keeps every core busy for `forward` ms a frame (cpus x forward core-ms);
+    everything else a row does costs its stages' ms on one core each. With perfect packing
+    the cores share that sum: fps <= 1000 * cpus / (cpus * forward + rest), and never
+    above the model's own rate.
+    """
+    fwd = stages_ms.get("forward", 0.0)
+    out = {"model": model_fps}
+    for name, parts in ROW_STAGES.items():
+        rest = sum(stages_ms.get(p, 0.0) for p in parts)
+        core_ms = cpus * fwd + rest
+        out[name] = min(model_fps, 1000.0 * cpus / core_ms) if core_ms > 0 else model_fps
+    return out
+
+
+def _row(name: str, fps: float, base: float, ratios: list[float] | None, bound: float | None = None) -> dict:
     row = {"name": name, "fps": round(fps, 1)}
+    if bound:
+        row["bound_fps"] = round(bound, 1)
+        row["of_bound"] = round(fps / bound, 3)
     if ratios and len(ratios) > 1:
         row["ratio"] = round(float(np.median(ratios)), 3)
         row["ratio_range"] = [round(min(ratios), 3), round(max(ratios), 3)]
@@ -369,13 +412,18 @@ def format_report(r: dict) -> str:
     lines = ["model forward fps by batch: " + ", ".join(f"{k}: {v}" for k, v in r["model_fps_by_batch"].items())
              + f"; model row: batch {r['batch']}, best of one and two batches in flight "
                f"(mostly {r.get('model_in_flight', 1)})",
-             f"{'row':<20}{'frames/s':>10}{'x model':>10}" + (f"  range over {reps} back-to-back runs" if reps > 1 else "")]
+             f"{'row':<20}{'frames/s':>10}{'x model':>10}{'bound':>10}{'x bound':>9}"
+             + (f"  range over {reps} back-to-back runs" if reps > 1 else "")]
     for row in r["rows"]:
         rng = row.get("ratio_range")
-        lines.append(f"{row['name']:<20}{row['fps']:>10.1f}{row['ratio']:>10.3f}"
+        bound = (f"{row['bound_fps']:>10.1f}{row['of_bound']:>9.3f}" if row.get("bound_fps")
+                 else f"{'':>10}{'':>9}")
+        lines.append(f"{row['name']:<20}{row['fps']:>10.1f}{row['ratio']:>10.3f}{bound}"
                      + (f"  {rng[0]:.3f}-{rng[1]:.3f}" if rng else ""))
     st = r["stages_ms_per_frame"]
     total = sum(st.values())
+    lines.append("bound: the packing bound of each row on these cores from the breakdown below "
+                 "(cpus x forward + the row's other stages, shared by the cores)")
     lines.append("stage breakdown (ms/frame, run one after another): " + ", ".join(
         f"{k} {v:.2f} ({100 * v / total:.0f}%)" for k, v in st.items()))
     lines.append(f"start-up (import to first frame): {r['startup_s']:.2f} s")

@@ -26,8 +26,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from videocam.model.data import DataError, read_rgb, scan
 from videocam.errors import UsageError
+from videocam.model.data import DataError, read_rgb, scan
 from videocam.model.nets import HEADS
 
 # What the verdict line calls "a little" accuracy and "far better" localisation, in points (x100).
@@ -99,8 +99,8 @@ def compare_heads(data_dir, out_dir, backbone: str = "small", heads: Sequence[st
                   input_size=(224, 224), threshold: float = 0.2, val_split: float = 0.15,
                   verbose: int | None = None, log: Callable[[str], None] = print) -> CompareResult:
     """Train, evaluate and tabulate one model per head; see the module docstring."""
-    from videocam.model._backend import keras
     from videocam.eval.evaluate import evaluate_folder
+    from videocam.model._backend import keras
     from videocam.model.cam_model import load_model
     from videocam.model.train import train
 

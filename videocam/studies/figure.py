@@ -3,7 +3,9 @@
 1. the image, titled with its top classes and probabilities;
 2. the class activation map of the top class (or a chosen class), max-normalised;
 3. the map over the image at alpha 0.5;
-4. the box: the largest region above `threshold` (20%) of the map's max, on the image.
+4. the box: the largest region above `threshold` (20%) of the map's max, on the image, only
+   for a person the model finds in the image (as `run --multi` would box them): a map of
+   `nobody`, or of a class whose probability is near 0, is shown without a box.
 
 Models without a GAP head get Grad-CAM (the row is titled so). Matplotlib
 `Figure` + Agg canvas, no pyplot state.
@@ -16,8 +18,8 @@ from typing import Sequence
 
 import numpy as np
 
-from videocam.model.data import IMAGE_EXTS, DataError, read_rgb
 from videocam.errors import UsageError
+from videocam.model.data import IMAGE_EXTS, DataError, read_rgb
 
 DEFAULT_OUT = Path("outputs") / "cam_grid.png"
 MAX_COLUMNS = 12
@@ -37,6 +39,7 @@ class CamView:
     heat: np.ndarray | None  # (H, W) float in [0, 1], None when the map has nothing positive
     boxes: list = field(default_factory=list)  # videocam.types.Box, frame pixels
     gradcam: bool = False
+    no_box: str = ""  # why there is no box, when there is none
 
     @property
     def class_name(self) -> str:
@@ -93,8 +96,10 @@ def load_cam_model(model):
 def cam_view(cm, image: np.ndarray, class_index: int | None = None, threshold: float = 0.2,
              path: Path | None = None, probs: np.ndarray | None = None, cams: np.ndarray | None = None) -> CamView:
     """Probabilities, the chosen class's map at image size and its box for one image."""
-    from videocam.stages.localize import cam_boxes
     from videocam.io.render import heatmap
+    from videocam.stages.localize import cam_boxes
+    from videocam.stages.multi import present_classes
+    from videocam.types import NOBODY
 
     if probs is None or cams is None:
         p, c = cm.predict(image[None])
@@ -103,17 +108,19 @@ def cam_view(cm, image: np.ndarray, class_index: int | None = None, threshold: f
     h, w = image.shape[:2]
     raw = cams[k]
     heat = heatmap(raw, w, h)  # negatives clipped, / max, bilinear
-    boxes = cam_boxes(raw, w, h, label=cm.classes[k], score=float(probs[k]), threshold=threshold)
-    return CamView(path, image, np.asarray(probs, np.float32), list(cm.classes), k, heat, boxes, bool(cm.gradcam))
-
-
-def overlay(image: np.ndarray, heat: np.ndarray | None, alpha: float = ALPHA) -> np.ndarray:
-    """JET heatmap over the image: (1 - alpha) * image + alpha * colour (image unchanged without a map)."""
-    import matplotlib
-    if heat is None:
-        return image.copy()
-    rgb = matplotlib.colormaps["jet"](np.clip(heat, 0, 1))[..., :3] * 255.0
-    return np.clip((1 - alpha) * image.astype(np.float32) + alpha * rgb + 0.5, 0, 255).astype(np.uint8)
+    name, top = cm.classes[k], cm.classes[int(np.argmax(probs))]
+    # a box claims a person: only for one the model finds here (the rule `run --multi` boxes by)
+    if name == NOBODY:
+        boxes, why = [], "nobody is no one to box"
+    elif k not in present_classes(np.asarray(probs), np.asarray(cams), cm.classes):
+        boxes = []
+        why = (f"the model sees nobody here ({top} {float(np.max(probs)):.2f})" if top == NOBODY
+               else f"{name} {float(probs[k]):.2f}: the model does not find {name} here")
+    else:
+        boxes, why = cam_boxes(raw, w, h, label=name, score=float(probs[k]), threshold=threshold), ""
+        why = "" if boxes else "the map has no region above the threshold"
+    return CamView(path, image, np.asarray(probs, np.float32), list(cm.classes), k, heat, boxes, bool(cm.gradcam),
+                   no_box=why)
 
 
 # ------------------------------------------------------------------ figure
@@ -163,14 +170,15 @@ def draw_cam_column(axes, v: CamView, threshold: float, top_k: int = 3, name: st
     else:
         axes[1].imshow(v.heat, cmap="jet", vmin=0, vmax=1)
         axes[1].set_title(f"{kind}: {v.class_name}", fontsize=8)
-    axes[2].imshow(overlay(v.image, v.heat))
+    from videocam.io.render import overlay
+    axes[2].imshow(overlay(np.ascontiguousarray(v.image), v.heat, ALPHA))
     axes[3].imshow(v.image)
-    if v.heat is not None:
+    if v.heat is not None and v.boxes:
         axes[3].contour(v.heat, levels=[threshold], colors=[colour], linewidths=0.8, alpha=0.8)
     for b in v.boxes[:1]:
         _draw_box(axes[3], b, colour, label=v.class_name)
     if not v.boxes:
-        axes[3].set_title("no box", fontsize=8)
+        axes[3].set_title("no box" + (f":\n{v.no_box}" if v.no_box else ""), fontsize=7)
 
 
 def cam_grid_figure(views: Sequence[CamView], threshold: float = 0.2, title: str = "", names=None, top_k: int = 3):

@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 CLASSES = ["ahn", "hong", "moon", "nobody", "sim", "you"]
@@ -53,17 +52,15 @@ def _reset_peak() -> bool:
 
 def make_clip(path: Path, frames: int, size=(320, 240), fps: int = 25) -> Path:
     """A clip with moving content (so the encoders and the model do real work)."""
-    import av
     import numpy as np
+
+    from videocam.io.writers import Mp4Writer
 
     w, h = size
     yy, xx = np.mgrid[0:h, 0:w]
     rng = np.random.default_rng(0)
     noise = rng.integers(0, 40, (h, w, 3), np.uint8)
-    with av.open(str(path), "w") as out:
-        st = out.add_stream("libx264", rate=Fraction(fps))
-        st.width, st.height, st.pix_fmt = w, h, "yuv420p"
-        st.options = {"preset": "ultrafast", "crf": "23"}
+    with Mp4Writer(path, fps, w, h, preset="ultrafast", x264_params=None) as out:
         for i in range(frames):
             img = np.empty((h, w, 3), np.uint8)
             img[..., 0] = (xx + 3 * i) % 256
@@ -73,19 +70,14 @@ def make_clip(path: Path, frames: int, size=(320, 240), fps: int = 25) -> Path:
             s = max(8, h // 4)
             x0, y0 = (5 * i) % (w - s), (3 * i) % (h - s)
             img[y0:y0 + s, x0:x0 + s] = (240, 200, 180)
-            vf = av.VideoFrame.from_ndarray(img, format="rgb24")
-            vf.pts = i
-            for pkt in st.encode(vf):
-                out.mux(pkt)
-        for pkt in st.encode(None):
-            out.mux(pkt)
+            out.write(img, i / fps)
     return path
 
 
 def tiny_model(path: Path) -> Path:
     """An untrained small GAP model (width 8): the pipeline's memory, not the model's."""
-    from videocam.model.nets import build_model
     from videocam.model.cam_model import save_model
+    from videocam.model.nets import build_model
 
     m, info = build_model(len(CLASSES), "small", "gap", width=8)
     info.classes = list(CLASSES)
@@ -146,8 +138,10 @@ def run(frames: int = 150, factor: int = 10, size=(320, 240), gif: bool = False,
             clip = work / f"clip{n}.mp4"
             if not clip.exists():
                 make_clip(clip, n, size)
-            cmd = [sys.executable, "-m", "videocam.studies.membench", "--child", str(clip), "--model", str(model),
-                   "--out", str(work / f"out{n}"), "--batch", str(batch)] + (["--gif"] if gif else [])
+            from videocam.studies.child import python_command
+            cmd = python_command(module="videocam.studies.membench",
+                                 args=["--child", clip, "--model", model, "--out", work / f"out{n}", "--batch", batch]
+                                 + (["--gif"] if gif else []))
             env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
             p = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
             if p.returncode != 0:

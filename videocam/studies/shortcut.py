@@ -29,15 +29,15 @@ from pathlib import Path
 
 import numpy as np
 
+from videocam.errors import UsageError
 from videocam.model.cam import upsample
 from videocam.model.data import read_rgb
-from videocam.errors import UsageError
 
 
 def _twin_exact(seed: int, label: str, i: int, expected: np.ndarray, logo_box) -> np.ndarray | None:
     """The probe without its logo, or None if the probe cannot be reproduced bit for bit.
 
-    Mirrors `synth._shortcut_task`: the image is background, person, logo,
+    Mirrors `videocam.synth.scenes._shortcut_task`: the image is background, person, logo,
     then camera effects, from one RNG stream. The background comes first from
     that stream, so a fresh copy of it redraws the background under the logo,
     and the camera effects are replayed from the same RNG state on both.
@@ -255,8 +255,8 @@ def _pick(per_image: list[dict], show: int) -> list[int]:
 
 
 def _plot(cm, per_image, logo_imgs, twins, c_logo, c_twin, p_logo, p_twin, moon, r, path, show) -> None:
-    from videocam.studies.figure import _class_rgb, _draw_box, _new_figure, overlay
-    from videocam.io.render import heatmap
+    from videocam.io.render import heatmap, overlay
+    from videocam.studies.figure import _class_rgb, _draw_box, _new_figure
 
     cols = _pick(per_image, show)
     if not cols:

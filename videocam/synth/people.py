@@ -42,11 +42,11 @@ def _pick(rng: np.random.Generator, pal: np.ndarray, jitter: float = 12.0) -> tu
     return tuple(float(v) for v in np.clip(c, 0, 255))
 
 
-def _shade(c, f: float) -> tuple[float, float, float]:
+def shade(c, f: float) -> tuple[float, float, float]:
     return tuple(float(min(255.0, max(0.0, v * f))) for v in c)
 
 
-def _rand_color(rng: np.random.Generator) -> tuple[float, float, float]:
+def rand_color(rng: np.random.Generator) -> tuple[float, float, float]:
     return tuple(float(v) for v in rng.integers(0, 256, 3))
 
 
@@ -157,10 +157,10 @@ class _Pen:
 
 def _draw_torso(p: _Pen, lk: Look):
     st, sw = lk.st, lk.sw
-    suit, dark = lk.suit, _shade(lk.suit, lk.outline)
+    suit, dark = lk.suit, shade(lk.suit, lk.outline)
     skin = lk.skin
     # neck
-    p.rect(-0.062, st - 0.16, 0.062, st + 0.04, _shade(skin, 0.9))
+    p.rect(-0.062, st - 0.16, 0.062, st + 0.04, shade(skin, 0.9))
     # jacket body with rounded shoulders
     body = [(-sw * 0.5, st - 0.01), (sw * 0.5, st - 0.01), (sw * 0.93, st + 0.06), (sw * 1.04, 1.0),
             (-sw * 1.04, 1.0), (-sw * 0.93, st + 0.06)]
@@ -175,19 +175,19 @@ def _draw_torso(p: _Pen, lk: Look):
     if lab == "you":
         # turtleneck under an open jacket: a ribbed tube over the neck
         p.poly([(-0.15, st), (0.15, st), (0.03, st + 0.42), (-0.03, st + 0.42)], lk.accent)
-        p.rect(-0.075, st - 0.085, 0.075, st + 0.03, _shade(lk.accent, 0.92))
+        p.rect(-0.075, st - 0.085, 0.075, st + 0.03, shade(lk.accent, 0.92))
         for k in range(4):
             y = st - 0.07 + k * 0.028
-            p.line(-0.07, y, 0.07, y, _shade(lk.accent, 0.65), 0.006)
+            p.line(-0.07, y, 0.07, y, shade(lk.accent, 0.65), 0.006)
         for k in range(-2, 3):
-            p.line(k * 0.03, st + 0.03, k * 0.012, st + 0.35, _shade(lk.accent, 0.75), 0.005)
+            p.line(k * 0.03, st + 0.03, k * 0.012, st + 0.35, shade(lk.accent, 0.75), 0.005)
         p.polyline([(-0.15, st), (-0.03, st + 0.42)], dark, 0.012)
         p.polyline([(0.15, st), (0.03, st + 0.42)], dark, 0.012)
         return
     if lab == "sim":
         # open jacket, round-neck blouse and a pearl necklace with a pendant
         p.poly([(-0.17, st - 0.01), (0.17, st - 0.01), (0.05, st + 0.40), (-0.05, st + 0.40)], lk.shirt)
-        p.ellipse(0, st - 0.005, 0.085, 0.06, _shade(skin, 0.9), a0=0, a1=180)
+        p.ellipse(0, st - 0.005, 0.085, 0.06, shade(skin, 0.9), a0=0, a1=180)
         n = 9
         for k in range(n):
             a = math.pi * (0.15 + 0.7 * k / (n - 1))
@@ -199,7 +199,7 @@ def _draw_torso(p: _Pen, lk: Look):
     # shirt V with collar and lapels (ahn, hong, moon)
     vb = st + (0.20 if lab == "hong" else 0.30)
     p.poly([(-0.13, st - 0.01), (0.13, st - 0.01), (0, vb)], lk.shirt)
-    sh = _shade(lk.shirt, 0.8)
+    sh = shade(lk.shirt, 0.8)
     if lab == "hong":
         # wide spread collar, buttons, bow-tie
         p.poly([(-0.075, st - 0.04), (0.0, st + 0.015), (-0.14, st + 0.035)], lk.shirt)
@@ -211,9 +211,9 @@ def _draw_torso(p: _Pen, lk: Look):
         bt = lk.accent
         p.poly([(0, st + 0.01), (-0.095, st - 0.035), (-0.095, st + 0.065)], bt)
         p.poly([(0, st + 0.01), (0.095, st - 0.035), (0.095, st + 0.065)], bt)
-        p.ellipse(0, st + 0.01, 0.024, 0.03, _shade(bt, 0.7))
-        p.line(-0.07, st - 0.01, -0.07, st + 0.035, _shade(bt, 0.6), 0.006)
-        p.line(0.07, st - 0.01, 0.07, st + 0.035, _shade(bt, 0.6), 0.006)
+        p.ellipse(0, st + 0.01, 0.024, 0.03, shade(bt, 0.7))
+        p.line(-0.07, st - 0.01, -0.07, st + 0.035, shade(bt, 0.6), 0.006)
+        p.line(0.07, st - 0.01, 0.07, st + 0.035, shade(bt, 0.6), 0.006)
     else:
         # pointed collar and a long tie
         p.poly([(-0.07, st - 0.04), (0.0, st + 0.02), (-0.06, st + 0.07)], lk.shirt)
@@ -221,7 +221,7 @@ def _draw_torso(p: _Pen, lk: Look):
         p.polyline([(-0.07, st - 0.04), (0.0, st + 0.02), (-0.06, st + 0.07)], sh, 0.005)
         p.polyline([(0.07, st - 0.04), (0.0, st + 0.02), (0.06, st + 0.07)], sh, 0.005)
         tie = lk.accent
-        p.poly([(-0.032, st + 0.005), (0.032, st + 0.005), (0.022, st + 0.05), (-0.022, st + 0.05)], _shade(tie, 0.85))
+        p.poly([(-0.032, st + 0.005), (0.032, st + 0.005), (0.022, st + 0.05), (-0.022, st + 0.05)], shade(tie, 0.85))
         bot = st + 0.36
         blade = [(-0.022, st + 0.05), (0.022, st + 0.05), (0.05, bot - 0.05), (0, bot), (-0.05, bot - 0.05)]
         p.poly(blade, tie)
@@ -237,10 +237,10 @@ def _draw_torso(p: _Pen, lk: Look):
                 xs = (-w * 0.45, w * 0.45) if k % 2 == 0 else (0.0,)
                 for x in xs:
                     p.circle(x, y, 0.0095, lk.accent2)
-        p.polyline(blade, _shade(tie, 0.6), 0.004, closed=True)
+        p.polyline(blade, shade(tie, 0.6), 0.004, closed=True)
     # lapels
-    p.poly([(-0.13, st - 0.01), (-0.02, vb - 0.02), (-0.1, st + 0.16), (-0.2, st + 0.05)], _shade(suit, 1.15))
-    p.poly([(0.13, st - 0.01), (0.02, vb - 0.02), (0.1, st + 0.16), (0.2, st + 0.05)], _shade(suit, 1.15))
+    p.poly([(-0.13, st - 0.01), (-0.02, vb - 0.02), (-0.1, st + 0.16), (-0.2, st + 0.05)], shade(suit, 1.15))
+    p.poly([(0.13, st - 0.01), (0.02, vb - 0.02), (0.1, st + 0.16), (0.2, st + 0.05)], shade(suit, 1.15))
     p.polyline([(-0.13, st - 0.01), (-0.02, vb - 0.02), (-0.1, st + 0.16), (-0.2, st + 0.05)], dark, 0.006)
     p.polyline([(0.13, st - 0.01), (0.02, vb - 0.02), (0.1, st + 0.16), (0.2, st + 0.05)], dark, 0.006)
     if lab == "moon":  # lapel pin
@@ -253,8 +253,8 @@ def _draw_head(p: _Pen, lk: Look):
     hw, hh = lk.hw, lk.hh
     hy = 0.07 + hh
     skin, hair = lk.skin, lk.hair
-    hdark = _shade(hair, 0.7) if sum(hair) > 150 else _shade(hair, 1.6)
-    sdark = _shade(skin, 0.72)
+    hdark = shade(hair, 0.7) if sum(hair) > 150 else shade(hair, 1.6)
+    sdark = shade(skin, 0.72)
     lab = lk.label
     s = -1 if lk.flip else 1
     # back hair (long hair falls behind the shoulders)
@@ -274,7 +274,7 @@ def _draw_head(p: _Pen, lk: Look):
     if lab == "ahn":  # bald with side tufts and a shine
         for sx in (-1, 1):
             p.ellipse(sx * hw * 0.93, hy - 0.035, 0.035, 0.075, hair, angle=sx * 10)
-        p.ellipse(-hw * 0.3, hy - hh * 0.75, hw * 0.28, hh * 0.1, _shade(skin, 1.15), angle=-15, mask=False)
+        p.ellipse(-hw * 0.3, hy - hh * 0.75, hw * 0.28, hh * 0.1, shade(skin, 1.15), angle=-15, mask=False)
     elif lab == "hong":  # flat-top: a square block of hair
         top = 0.035
         p.rect(-hw * 1.02, top, hw * 1.02, hy - hh * 0.45, hair)
@@ -290,7 +290,7 @@ def _draw_head(p: _Pen, lk: Look):
         px = -s * hw * 0.45
         p.poly([(px, hy - hh * 1.05), (s * hw * 1.0, hy - hh * 0.55), (s * hw * 0.95, hy - hh * 0.2),
                 (s * hw * 0.2, hy - hh * 0.45), (px, hy - hh * 0.5)], hair)
-        p.line(px, hy - hh * 1.0, px, hy - hh * 0.45, _shade(skin, 0.95), 0.011, mask=False)
+        p.line(px, hy - hh * 1.0, px, hy - hh * 0.45, shade(skin, 0.95), 0.011, mask=False)
         for k in range(3):
             p.line(px + s * hw * 0.15 * (k + 1), hy - hh * (0.95 - 0.06 * k), s * hw * 0.9, hy - hh * (0.55 - 0.1 * k),
                    hdark, 0.004)

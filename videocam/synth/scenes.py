@@ -11,8 +11,19 @@ from typing import Iterable
 import cv2
 import numpy as np
 
+from videocam.synth.people import (
+    CLASSES,
+    LOGO_COLOR,
+    PEOPLE,
+    SPLITS,
+    BoxT,
+    Look,
+    draw_person,
+    rand_color,
+    sample_look,
+    shade,
+)
 from videocam.types import NOBODY
-from videocam.synth.people import BoxT, CLASSES, LOGO_COLOR, Look, PEOPLE, SPLITS, _rand_color, _shade, draw_person, sample_look
 
 LOGO_PERSON = "moon"  # whose party the logo belongs to
 LOGO_RATE_MOON_TRAIN = 0.35
@@ -27,8 +38,8 @@ IMAGE_SIZE_P: tuple[float, ...] = (0.5, 0.08, 0.1, 0.1, 0.04, 0.08, 0.1)
 def make_background(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
     """A cluttered, text-free studio/office background, (H, W, 3) uint8 RGB."""
     W, H = size
-    c1 = np.array(_rand_color(rng), np.float32)
-    c2 = np.array(_rand_color(rng), np.float32)
+    c1 = np.array(rand_color(rng), np.float32)
+    c2 = np.array(rand_color(rng), np.float32)
     ang = rng.uniform(0, 2 * math.pi)
     yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
     t = (xx / W - 0.5) * math.cos(ang) + (yy / H - 0.5) * math.sin(ang)
@@ -40,34 +51,34 @@ def make_background(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarr
     for _ in range(int(rng.integers(2, 7))):
         w, h = int(rng.uniform(0.1, 0.6) * W), int(rng.uniform(0.08, 0.5) * H)
         x, y = int(rng.uniform(-0.1, 1.0) * W), int(rng.uniform(-0.1, 1.0) * H)
-        col = _rand_color(rng)
+        col = rand_color(rng)
         cv2.rectangle(img, (x, y), (x + w, y + h), col, -1)
         kind = rng.random()
         if kind < 0.3:  # screen: bezel + inner stripes
             b = max(2, int(0.04 * min(w, h)))
-            cv2.rectangle(img, (x + b, y + b), (x + w - b, y + h - b), _rand_color(rng), -1)
+            cv2.rectangle(img, (x + b, y + b), (x + w - b, y + h - b), rand_color(rng), -1)
             for _k in range(int(rng.integers(0, 4))):
                 yy0 = int(rng.uniform(y + b, y + h - b))
-                cv2.line(img, (x + b, yy0), (x + w - b, yy0), _rand_color(rng), max(1, int(0.01 * S)))
+                cv2.line(img, (x + b, yy0), (x + w - b, yy0), rand_color(rng), max(1, int(0.01 * S)))
         elif kind < 0.55:  # shelf with blocks on it
             sy = y + h // 2
-            cv2.rectangle(img, (x, sy), (x + w, sy + max(2, int(0.02 * S))), _shade(col, 0.5), -1)
+            cv2.rectangle(img, (x, sy), (x + w, sy + max(2, int(0.02 * S))), shade(col, 0.5), -1)
             bx = x
             while bx < x + w:
                 bw = max(2, int(rng.uniform(0.01, 0.04) * S))
                 bh = int(rng.uniform(0.03, 0.12) * S)
-                cv2.rectangle(img, (bx, sy - bh), (bx + bw, sy), _rand_color(rng), -1)
+                cv2.rectangle(img, (bx, sy - bh), (bx + bw, sy), rand_color(rng), -1)
                 bx += bw + int(rng.integers(0, 3))
         elif kind < 0.7:  # grid / window panes
             n = int(rng.integers(2, 5))
             for k in range(1, n):
-                cv2.line(img, (x + k * w // n, y), (x + k * w // n, y + h), _shade(col, 0.6), max(1, int(0.008 * S)))
-                cv2.line(img, (x, y + k * h // n), (x + w, y + k * h // n), _shade(col, 0.6), max(1, int(0.008 * S)))
+                cv2.line(img, (x + k * w // n, y), (x + k * w // n, y + h), shade(col, 0.6), max(1, int(0.008 * S)))
+                cv2.line(img, (x, y + k * h // n), (x + w, y + k * h // n), shade(col, 0.6), max(1, int(0.008 * S)))
     # lines (rails, cables, set edges)
     for _ in range(int(rng.integers(0, 6))):
         p0 = (int(rng.uniform(0, W)), int(rng.uniform(0, H)))
         p1 = (int(rng.uniform(0, W)), int(rng.uniform(0, H)))
-        cv2.line(img, p0, p1, _rand_color(rng), int(rng.integers(1, max(2, S // 40))), cv2.LINE_AA)
+        cv2.line(img, p0, p1, rand_color(rng), int(rng.integers(1, max(2, S // 40))), cv2.LINE_AA)
     # studio lights: small bright discs (kept small: no head-like blobs)
     for _ in range(int(rng.integers(0, 6))):
         r = int(rng.uniform(0.01, 0.035) * S) + 1
@@ -78,7 +89,7 @@ def make_background(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarr
     if rng.random() < 0.4:
         y = int(rng.uniform(0.65, 0.9) * H)
         inset = int(rng.uniform(0, 0.2) * W)
-        cv2.fillPoly(img, [np.array([(inset, y), (W - inset, y), (W, H), (0, H)], np.int32)], _rand_color(rng))
+        cv2.fillPoly(img, [np.array([(inset, y), (W - inset, y), (W, H), (0, H)], np.int32)], rand_color(rng))
     if rng.random() < 0.6:
         k = float(rng.uniform(0.5, 2.5))
         img = cv2.GaussianBlur(img, (0, 0), k)

@@ -6,15 +6,14 @@ import csv
 import json
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from videocam.types import NOBODY
-from videocam.synth.people import PEOPLE, _rand_color, _shade, draw_person, sample_look
+from videocam.synth.people import PEOPLE, draw_person, rand_color, sample_look, shade
 from videocam.synth.scenes import make_background, make_dataset
+from videocam.types import NOBODY
 
 # The debate video
 
@@ -41,14 +40,33 @@ class _Shot:
     pan: tuple  # pixels per second
 
 
-SHOT_KINDS = ("close", "medium", "two", "wide", "empty")
-SHOT_P = (0.28, 0.26, 0.20, 0.06, 0.20)
+# Shot kinds: "two" is a two-shot of unequal size (one person 1.15-1.35x the other),
+# "two_equal" one of about equal size (1.04-1.08x: close enough that a per-frame argmax
+# trades between them, far enough apart that the truth's rule, the largest box, never
+# does), "wide3"/"wide4" a panel of 3/4 people behind a desk (one of them nearer).
+SHOT_KINDS = ("close", "medium", "two", "two_equal", "wide3", "wide4", "empty")
+SHOT_P = (0.22, 0.20, 0.12, 0.10, 0.08, 0.08, 0.20)
+# every video of at least this length has every kind of shot at least once
+ALL_KINDS_FROM_S = 20.0
+EQUAL_RATIO = (1.04, 1.08)
+UNEQUAL_RATIO = (1.15, 1.35)
+
+
+def _plan_kinds(rng: np.random.Generator, n_shots: int, need_all: bool) -> list[str]:
+    """The kind of each shot: every kind once when `need_all` (and there is room), the rest
+    drawn with SHOT_P, shuffled; never two empty shots in a row."""
+    kinds = list(SHOT_KINDS) if need_all and n_shots >= len(SHOT_KINDS) else []
+    kinds += [SHOT_KINDS[int(rng.choice(len(SHOT_KINDS), p=SHOT_P))] for _ in range(n_shots - len(kinds))]
+    kinds = [kinds[i] for i in rng.permutation(len(kinds))]
+    for i in range(1, len(kinds)):
+        if kinds[i] == kinds[i - 1] == "empty":
+            kinds[i] = "close"
+    return kinds
 
 
 def _plan_shots(rng: np.random.Generator, n_frames: int, fps: int, size, n_cameras: int) -> list[_Shot]:
     W, H = size
     shots: list[_Shot] = []
-    total = 0
     order = list(rng.permutation(PEOPLE))
     k_person = 0
 
@@ -68,14 +86,17 @@ def _plan_shots(rng: np.random.Generator, n_frames: int, fps: int, size, n_camer
         return _Actor(label, cx, top, height, bob_amp=rng.uniform(0.002, 0.008), bob_freq=rng.uniform(0.4, 1.4),
                       bob_phase=rng.uniform(0, 2 * math.pi), tilt_amp=rng.uniform(0.5, 3.0))
 
+    lengths: list[int] = []
+    total = 0
     while total < n_frames:
         nf = int(round(rng.uniform(1.5, 3.5) * fps))
         nf = min(nf, n_frames - total)
         if n_frames - total - nf < int(1.0 * fps):  # no tiny last shot
             nf = n_frames - total
-        kind = SHOT_KINDS[int(rng.choice(len(SHOT_KINDS), p=SHOT_P))]
-        if shots and kind == shots[-1].kind == "empty":
-            kind = "close"
+        lengths.append(nf)
+        total += nf
+    kinds = _plan_kinds(rng, len(lengths), n_frames >= ALL_KINDS_FROM_S * fps)
+    for nf, kind in zip(lengths, kinds):
         actors = []
         if kind == "close":
             hp = H * rng.uniform(1.15, 1.45)
@@ -83,18 +104,21 @@ def _plan_shots(rng: np.random.Generator, n_frames: int, fps: int, size, n_camer
         elif kind == "medium":
             hp = H * rng.uniform(0.7, 0.95)
             actors.append(actor(next_person(), W * rng.uniform(0.3, 0.7), H - 0.92 * hp + rng.uniform(0, 0.05) * H, hp))
-        elif kind == "two":
+        elif kind in ("two", "two_equal"):
             a = next_person()
             b = next_person(exclude=(a,))
             big = H * rng.uniform(0.7, 0.9)
-            small = big / rng.uniform(1.15, 1.35)
+            small = big / rng.uniform(*(EQUAL_RATIO if kind == "two_equal" else UNEQUAL_RATIO))
             near_left = rng.random() < 0.5
             hs = (big, small) if near_left else (small, big)
             xs = (W * rng.uniform(0.25, 0.33), W * rng.uniform(0.67, 0.75))
+            # one vertical offset for both: the bottom edge clips both people alike, so the
+            # nearer one's box stays the larger in every frame
+            dy = rng.uniform(0, 0.03) * H
             for lab, x, hp in zip((a, b), xs, hs):
-                actors.append(actor(lab, x, H - 0.95 * hp + rng.uniform(0, 0.03) * H, hp))
-        elif kind == "wide":
-            n = int(rng.integers(3, 5))
+                actors.append(actor(lab, x, H - 0.95 * hp + dy, hp))
+        elif kind in ("wide3", "wide4"):
+            n = 3 if kind == "wide3" else 4
             labs = []
             for _ in range(n):
                 labs.append(next_person(exclude=tuple(labs)))
@@ -108,25 +132,25 @@ def _plan_shots(rng: np.random.Generator, n_frames: int, fps: int, size, n_camer
         zoom = rng.uniform(-0.02, 0.04) if kind != "empty" else rng.uniform(0.0, 0.03)
         pan = (rng.uniform(-0.02, 0.02) * W, rng.uniform(-0.01, 0.01) * H)
         shots.append(_Shot(kind, nf, int(rng.integers(n_cameras)), actors, zoom, pan))
-        total += nf
     return shots
 
 
-def _plan_ok(shots: list[_Shot], n_frames: int) -> bool:
+def _plan_ok(shots: list[_Shot], n_frames: int, fps: int = 25) -> bool:
     seen = {a.label for s in shots for a in s.actors}
     empty = sum(s.n_frames for s in shots if s.kind == "empty")
     multi = sum(s.n_frames for s in shots if len(s.actors) >= 2)
     lead = {max(s.actors, key=lambda a: a.height).label for s in shots if s.actors}
-    need_all = n_frames >= 10 * 25  # short test clips need not show everyone
-    return ((not need_all or (seen >= set(PEOPLE) and lead >= set(PEOPLE)))
-            and 0.15 * n_frames <= empty <= 0.3 * n_frames and 0.20 * n_frames <= multi <= 0.45 * n_frames)
+    need_all = n_frames >= 10 * fps  # short test clips need not show everyone
+    kinds_ok = n_frames < ALL_KINDS_FROM_S * fps or {s.kind for s in shots} >= set(SHOT_KINDS)
+    return ((not need_all or (seen >= set(PEOPLE) and lead >= set(PEOPLE))) and kinds_ok
+            and 0.1 * n_frames <= empty <= 0.3 * n_frames and 0.2 * n_frames <= multi <= 0.55 * n_frames)
 
 
 def _studio_background(rng: np.random.Generator, size) -> np.ndarray:
     W, H = size
     bg = make_background(rng, (W, H))
     # a studio feel: a darker floor band and a back-wall stripe, no text
-    cv2.rectangle(bg, (0, int(0.82 * H)), (W, H), _shade(_rand_color(rng), 0.5), -1)
+    cv2.rectangle(bg, (0, int(0.82 * H)), (W, H), shade(rand_color(rng), 0.5), -1)
     return bg
 
 
@@ -141,7 +165,7 @@ def render_video_frames(seed: int = 0, duration_s: float = 24.0, fps: int = 25, 
     n_cameras = 3
     for _ in range(200):
         shots = _plan_shots(rng, n_frames, fps, size, n_cameras)
-        if _plan_ok(shots, n_frames):
+        if _plan_ok(shots, n_frames, fps):
             break
     margin = 1.25
     BW, BH = int(W * margin), int(H * margin)
@@ -171,7 +195,7 @@ def render_video_frames(seed: int = 0, duration_s: float = 24.0, fps: int = 25, 
                                   head_off=(bob * 0.5, bob), head_tilt_deg=tilt)
                 if box is not None:
                     boxes.append((a.label, box))
-            if shot.kind == "wide":  # the desk in front of the panel
+            if shot.kind.startswith("wide"):  # the desk in front of the panel
                 dy = int(((max(a.top + a.height for a in shot.actors) - H / 2 - py) * z + H / 2))
                 cv2.rectangle(frame, (0, dy), (W, H), (90, 60, 40), -1)
                 cv2.rectangle(frame, (0, dy), (W, dy + max(2, H // 60)), (140, 100, 70), -1)
@@ -195,7 +219,8 @@ def make_video(mp4_path, truth_csv_path, seed: int = 0, duration_s: float = 24.0
     ``{"label", "score", "x0", "y0", "x1", "y1"}`` (``[]`` for nobody). Frame
     ``i`` has pts ``i`` in time base ``1/fps``. Returns the frame count.
     """
-    import av
+    from videocam.io.writers import Mp4Writer
+    from videocam.types import Box
 
     W, H = int(size[0]), int(size[1])
     if W % 2 or H % 2:
@@ -204,35 +229,22 @@ def make_video(mp4_path, truth_csv_path, seed: int = 0, duration_s: float = 24.0
     mp4_path.parent.mkdir(parents=True, exist_ok=True)
     truth_csv_path.parent.mkdir(parents=True, exist_ok=True)
     n_frames = int(round(duration_s * fps))
-    tb = Fraction(1, int(fps))
     bar = None
     if progress:
         from tqdm import tqdm
         bar = tqdm(total=n_frames, desc="synth video", unit="frame")
     n = 0
-    with av.open(str(mp4_path), mode="w") as container, open(truth_csv_path, "w", newline="") as fcsv:
-        stream = container.add_stream("libx264", rate=int(fps))
-        stream.width, stream.height = W, H
-        stream.pix_fmt = "yuv420p"
-        stream.time_base = tb
-        stream.codec_context.time_base = tb
-        stream.options = {"crf": "20", "preset": "veryfast"}
+    with Mp4Writer(mp4_path, fps, W, H, crf=20, x264_params=None) as out, \
+            open(truth_csv_path, "w", newline="") as fcsv:
         w = csv.writer(fcsv)
         w.writerow(["frame", "time_s", "label", "boxes"])
         for i, (rgb, label, boxes) in enumerate(render_video_frames(seed, duration_s, fps, (W, H))):
-            vf = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            vf.pts = i
-            vf.time_base = tb
-            for packet in stream.encode(vf):
-                container.mux(packet)
-            js = json.dumps([{"label": lab, "score": 1.0, "x0": b[0], "y0": b[1], "x1": b[2], "y1": b[3]}
-                             for lab, b in boxes])
+            out.write(rgb, i / fps)
+            js = json.dumps([Box(lab, 1.0, *b).to_dict() for lab, b in boxes])
             w.writerow([i, f"{round(i / fps, 4)}", label, js])
             n += 1
             if bar is not None:
                 bar.update(1)
-        for packet in stream.encode():
-            container.mux(packet)
     if bar is not None:
         bar.close()
     return n

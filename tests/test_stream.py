@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pytest
 
-from videocam.pipeline.forward import PARALLEL_FORWARD_MS, forward_stream, in_flight_for
+from videocam.pipeline.stream import PARALLEL_FORWARD_MS, forward_stream, in_flight_for
 
 
 class FakeForward:

@@ -1,0 +1,183 @@
+"""Frames -> batches -> forward passes -> results through the stages: the one path every loop uses.
+
+`analyse` makes a batch's results; `analyse_batch` is one batch end to end (live, ablate);
+`analyse_stream` a whole stream with a reader thread ahead (run). `forward_stream` runs the
+passes in order, one or two batches in flight:
+
+Why two: on a CPU, TensorFlow splits each convolution into one slice per core
+and waits for the slowest. When the reader or writer thread takes a core for a
+few milliseconds, the other core's slice finishes and waits, so every
+millisecond of I/O costs the model two core-milliseconds. With two batches in
+flight, the other core has work of its own to go on with. Measured with
+VGG16-GAP on 2 cores (`videocam bench`, 120 frames): pipeline/model 0.92x with
+one batch in flight against 0.96x with two.
+
+Why not always two: with a small model the pipeline is bound by decoding,
+drawing and encoding, not by the model, and a second forward stream only takes
+CPU from those threads (bundled model: 220 against 206 fps). So the stream
+starts with one batch in flight, times the forward pass on the first batches
+after tracing, and goes to two only when the model is the slow part.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from videocam.types import Frame, FrameResult
+
+# A forward pass slower than this per frame makes the run model-bound: decoding, drawing
+# and encoding a 640x360 frame take about 3-5 ms of one core on the 2-core reference machine.
+PARALLEL_FORWARD_MS = 10.0
+TIMED_BATCHES = 2  # batches timed after the first (which traces the graph)
+
+
+def in_flight_for(ms_per_frame: float, cpus: int) -> int:
+    """How many batches to keep in flight for a forward pass of `ms_per_frame`."""
+    return 2 if cpus >= 2 and ms_per_frame >= PARALLEL_FORWARD_MS else 1
+
+
+def forward_stream(
+    forward: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    batches: Iterable[tuple[list, np.ndarray]],
+    in_flight: int | None = None,
+    cpus: int | None = None,
+    stop: threading.Event | None = None,
+) -> Iterator[tuple[list, np.ndarray, np.ndarray]]:
+    """Yield `(frames, probs, cams)` for each `(frames, x)` batch, in input order.
+
+    `in_flight` fixes the number of batches run at once; None chooses it from
+    the measured forward time (see `in_flight_for`). Once `stop` is set, no
+    new batch starts: passes already running finish and are yielded, batches
+    still waiting are dropped (so Ctrl-C on a slow model is answered within
+    one pass, not after everything decoded ahead has gone through).
+    """
+    cpus = cpus or os.cpu_count() or 1
+    it = iter(batches)
+    chosen = in_flight
+    timed_ms: list[float] = []
+    seen = 0
+    while chosen is None or chosen <= 1:
+        if _stopped(stop):
+            return
+        try:
+            frames, x = next(it)
+        except StopIteration:
+            return
+        if x is None:  # drawn-only frames: nothing to run
+            yield frames, None, None
+            continue
+        t0 = time.perf_counter()
+        probs, cams = forward(x)
+        if chosen is None and seen >= 1 and len(x):
+            timed_ms.append(1000.0 * (time.perf_counter() - t0) / len(x))
+            if len(timed_ms) >= TIMED_BATCHES:
+                chosen = in_flight_for(float(np.median(timed_ms)), cpus)
+        seen += 1
+        yield frames, probs, cams
+    yield from _overlapped(forward, it, chosen, stop)
+
+
+def _no_pass():
+    """A finished future for a batch with nothing to run."""
+    from concurrent.futures import Future
+    f: Future = Future()
+    f.set_result((None, None))
+    return f
+
+
+def _stopped(stop: threading.Event | None) -> bool:
+    return stop is not None and stop.is_set()
+
+
+def _overlapped(forward, it: Iterator, in_flight: int, stop: threading.Event | None) -> Iterator:
+    """`in_flight` forward passes at once on a small thread pool, results in input order."""
+    with ThreadPoolExecutor(in_flight, thread_name_prefix="videocam-forward") as pool:
+        pending: deque = deque()
+        try:
+            for frames, x in it:
+                if _stopped(stop):
+                    break
+                pending.append((frames, pool.submit(forward, x) if x is not None else _no_pass()))
+                if len(pending) > in_flight:
+                    frames_done, fut = pending.popleft()
+                    yield (frames_done, *fut.result())
+            while pending:
+                frames_done, fut = pending.popleft()
+                if _stopped(stop) and fut.cancel():
+                    break  # never started; the pool runs in order, so neither have the rest
+                yield (frames_done, *fut.result())
+        finally:
+            for _, fut in pending:  # stopped, or a consumer that quit early: drop what has not started
+                fut.cancel()
+
+
+# ------------------------------------------------------------------ results
+# The one place a batch of frames becomes results: run, live, ablate and bench all go through here.
+
+def batches(frames: Iterable[Frame], size: int, prepare: Callable, stop: threading.Event | None = None) -> Iterator:
+    """Group frames into `((frames, analysed), model_input)`: `size` analysed frames a batch, with
+    the frames between them that are only drawn (`Frame.analysed` False) kept in order in `frames`.
+    Drawn-only frames after the last analysed one come last, with `analysed` empty and no input."""
+    items: list[Frame] = []
+    chosen: list[Frame] = []
+    for f in frames:
+        if _stopped(stop):
+            break
+        items.append(f)
+        if f.analysed:
+            chosen.append(f)
+            if len(chosen) == size:
+                yield (items, chosen), prepare(chosen)
+                items, chosen = [], []
+    if chosen:
+        yield (items, chosen), prepare(chosen)
+    elif items:
+        yield (items, chosen), None
+
+
+def model_input(cm, frames: Sequence[Frame], size: tuple[int, int]) -> np.ndarray:
+    """The model's batch for `frames` at input `size` (height, width)."""
+    return cm.prepare([f.model_input(size) for f in frames], size)
+
+
+def analyse(frames: Sequence[Frame], probs: np.ndarray, cams: np.ndarray, classes: Sequence[str],
+            stages: Iterable = ()) -> list[FrameResult]:
+    """One batch's forward-pass outputs (probs B x C, cams B x C x h x w) through the stage chain."""
+    from videocam.stages.chain import run_stages
+    classes = tuple(classes)
+    results = [FrameResult(frame=f, classes=classes, probs=probs[i], cams=cams[i]) for i, f in enumerate(frames)]
+    return run_stages(stages, results)
+
+
+def analyse_batch(cm, frames: Sequence[Frame], size: tuple[int, int], stages: Iterable = ()) -> list[FrameResult]:
+    """Prepare, one forward pass, the stages: a batch of frames in, results out."""
+    probs, cams = cm.probs_and_cams(model_input(cm, frames, size))
+    return analyse(frames, probs, cams, cm.classes, stages)
+
+
+def analyse_stream(cm, frames: Iterable[Frame], size: tuple[int, int], batch: int, stages: Iterable = (),
+                   stop: threading.Event | None = None, prefetch: bool = True) -> Iterator[list]:
+    """Results batch by batch for a stream of frames, in order: a `FrameResult` for each analysed
+    frame and the `Frame` itself for each frame that is only drawn. Batches are made (decoded,
+    resized) on a reader thread ahead of the model; `forward_stream` chooses how many passes to overlap."""
+    from videocam.pipeline.threads import Prefetch
+    made = batches(frames, batch, lambda fs: model_input(cm, fs, size), stop)
+    source = Prefetch(made) if prefetch else None
+    try:
+        for (items, chosen), probs, cams in forward_stream(cm.probs_and_cams, source if source is not None else made,
+                                                           stop=stop):
+            results = analyse(chosen, probs, cams, cm.classes, stages) if chosen else []
+            if len(results) == len(items):
+                yield results
+            else:
+                it = iter(results)
+                yield [next(it) if f.analysed else f for f in items]
+    finally:
+        if source is not None:
+            source.close()
