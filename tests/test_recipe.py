@@ -220,3 +220,21 @@ def test_train_cli_recipe_mistakes_are_one_error_line(tmp_path, capsys, extra, m
     err = capsys.readouterr().err
     assert code != 0 and err.startswith(msg) and err.count("\n") == 1
     assert not (tmp_path / "m.keras").exists()
+
+
+def test_a_csv_only_run_of_a_verify_model_still_gets_full_size_frames(tiny_model, tmp_path):
+    """Verify crops the full-size picture, which a run that draws nothing would not convert."""
+    import csv as csvmod
+
+    from videos import make_video
+
+    from videocam.pipeline.process import process_video
+    video = tmp_path / "v.mp4"
+    make_video(video, n=6, size=(96, 64))
+    tiny_model.info.extra = {"verify": {"enabled": True}}
+    try:
+        process_video(video, model=tiny_model, out_dir=tmp_path / "out", mp4=False, csv=True, progress=False)
+    finally:
+        tiny_model.info.extra = {}
+    rows = list(csvmod.DictReader(open(tmp_path / "out" / "v.cam.csv")))
+    assert len(rows) == 6 and all(r["label"] for r in rows)

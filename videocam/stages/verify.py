@@ -72,6 +72,7 @@ class Verify:
     mask: float = DEFAULTS["mask"]     # around a found person, mask this share of the chosen side
     hold: int = DEFAULTS["hold"]       # a frame's label: the most frequent of the last `hold` (reset at cuts)
     _recent: deque = field(default_factory=deque, init=False, repr=False)
+    needs_full_rgb = True  # it crops the full-size frame: the reader must convert it even when nothing is drawn
 
     def peaks(self, r: FrameResult) -> list[tuple[float, float]]:
         """Frame points of the strongest peaks of the person-evidence map (each class's CAM minus
