@@ -8,7 +8,7 @@ from conftest import CLASSES
 from videocam.errors import ModelError
 from videocam.model.cam_model import CamModel, load_model, save_model
 from videocam.model.info import META_MEMBER, ModelInfo
-from videocam.model.nets import VGG16_NOTOP, build_model
+from videocam.model.nets import build_model
 
 
 def test_predict_contract_any_frame_size(tiny_model):
@@ -106,26 +106,6 @@ def test_vgg16_gap_is_the_papers_architecture():
     assert tuple(feat(np.zeros((1, 224, 224, 3), np.float32)).shape) == (1, 14, 14, 1024)
     cm = CamModel(m, ModelInfo(classes=list("abcdef"), preprocessing="caffe"))
     assert cm.cam_layer_name == "cam_conv" and cm.weights.shape == (1024, 6)
-
-
-def test_vgg16_imagenet_weights_come_from_the_keras_cache(tmp_path, monkeypatch):
-    import h5py
-    from keras.src.legacy.saving import legacy_h5_format
-
-    from videocam.model._backend import keras
-    from videocam.model.nets import resolve_vgg16_weights, vgg16_gap
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    with pytest.raises(ModelError, match=f"place {VGG16_NOTOP} at"):
-        resolve_vgg16_weights("imagenet")
-    ref = keras().applications.VGG16(include_top=False, weights=None, input_shape=(None, None, 3))
-    (tmp_path / "models").mkdir()
-    with h5py.File(tmp_path / "models" / VGG16_NOTOP, "w") as f:
-        legacy_h5_format.save_weights_to_hdf5_group(f, ref)
-    m = vgg16_gap(3, weights="imagenet")
-    np.testing.assert_array_equal(m.get_layer("block1_conv1").get_weights()[0],
-                                  ref.get_layer("block1_conv1").get_weights()[0])
-    with pytest.raises(ModelError, match="not found"):
-        resolve_vgg16_weights(str(tmp_path / "nope.h5"))
 
 
 def test_load_model_errors(tmp_path):

@@ -91,7 +91,8 @@ def add_stage_options(p, batch_default: int | None, batch_help: str) -> None:
     add_video_box_options(p)
     p.add_argument("--nobody", type=unit_interval("--nobody"), default=None, metavar="P",
                    help="call a frame 'nobody' when the top probability is below P "
-                        "(default: the model's nobody class, or a measured default)")
+                        "(default: the model's nobody class, or a measured default); for models of the "
+                        "small-data recipe: when no crop around a CAM peak is a person at P (default 0.4)")
     p.add_argument("--multi", action="store_true", help="find every person in a frame, each with a box")
     p.add_argument("--smooth", type=int_at_least("--smooth", 0), default=None, metavar="K",
                    help="temporal smoothing over about K frames, reset at shot cuts (0 = off; default 5)")

@@ -2,7 +2,6 @@
 input preprocessing each expects."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -60,27 +59,14 @@ def small_backbone(width: int = 32, input_shape=(None, None, 3), stride: int = 1
 
 
 def vgg16_backbone(weights=None, input_shape=(None, None, 3)):
-    """VGG16 up to block5_conv3 (14x14x512 at 224; no pool5, no FC)."""
-    path = resolve_vgg16_weights(weights)
-    base = keras().applications.VGG16(include_top=False, weights=path, input_shape=input_shape)
+    """VGG16 up to block5_conv3 (14x14x512 at 224; no pool5, no FC).
+
+    `weights`: None, 'imagenet' (Keras' own download into its cache, checked by its file hash;
+    offline, one error line saying which file goes where) or a file path.
+    """
+    from videocam.model.backbones import build_app
+    base = build_app("VGG16", weights, input_shape)
     return base.input, base.get_layer("block5_conv3").output
-
-
-def resolve_vgg16_weights(weights):
-    """None, a file path, or 'imagenet' (from the Keras cache, never downloaded)."""
-    if weights in (None, "none", "None"):
-        return None
-    if weights == "imagenet":
-        cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models" / VGG16_NOTOP
-        if not cache.is_file():
-            raise ModelError(
-                f"ImageNet weights for VGG16 are not in the Keras cache and cannot be downloaded "
-                f"offline: place {VGG16_NOTOP} at {cache}")
-        return str(cache)
-    p = Path(weights)
-    if not p.is_file():
-        raise ModelError(f"weights file not found: {weights}")
-    return str(p)
 
 
 APP_PREPROCESSING = {
@@ -94,25 +80,26 @@ APP_PREPROCESSING = {
 
 
 def app_backbone(name: str, weights=None):
-    """Any `keras.applications` model without its top, as a backbone."""
-    apps = keras().applications
-    ctor = None
-    for attr in dir(apps):
-        if attr.lower() == name.lower().replace("_", "") or attr.lower() == name.lower():
-            ctor = getattr(apps, attr)
-            break
-    if ctor is None or not callable(ctor):
-        raise ModelError(f"unknown backbone {name!r}: use small, vgg16 or a keras.applications name")
-    if weights == "imagenet":
-        raise ModelError(f"ImageNet weights for {name} would need a download; pass --weights PATH to a local file")
-    w = None if weights in (None, "none") else str(weights)
-    base = ctor(include_top=False, weights=w, input_shape=(224, 224, 3))
+    """Any `keras.applications` model without its top, as a backbone (ImageNet weights through
+    Keras' own download and cache, see `videocam.model.backbones.build_app`)."""
+    from videocam.model.backbones import build_app
+    base = build_app(name, weights, (224, 224, 3))
     return base.input, base.output
+
+
+def file_backbone(path, cam_layer: str | None = None):
+    """A Keras model file as the backbone: (input, CAM-layer features, the layer's name)."""
+    from videocam.model.backbones import load_backbone
+    base, name = load_backbone(path, cam_layer)
+    return base.inputs[0], base.get_layer(name).output, name
 
 
 def _preprocessing_for(backbone: str) -> str:
     if backbone == "small":
         return "rescale"
+    if str(backbone).endswith(".keras"):
+        from videocam.model.backbones import DEFAULT_FILE_PREPROCESS
+        return DEFAULT_FILE_PREPROCESS
     key = backbone.lower().replace("-", "_")
     for k, v in APP_PREPROCESSING.items():
         if key.replace("_", "") == k.replace("_", ""):
@@ -120,9 +107,24 @@ def _preprocessing_for(backbone: str) -> str:
     return "tf"
 
 
+def _free(name: str, taken: set) -> str:
+    """`name`, or `name_1`, `name_2`, ... when a backbone file already has a layer of that name."""
+    out, i = name, 0
+    while out in taken:
+        i += 1
+        out = f"{name}_{i}"
+    return out
+
+
 def build_model(num_classes: int, backbone: str = "small", head: str = "gap", weights=None,
-                width: int = 32, multi_label: bool = False, input_size=(224, 224), stride: int = 16):
-    """Build a classifier; returns (keras_model, ModelInfo without classes filled)."""
+                width: int = 32, multi_label: bool = False, input_size=(224, 224), stride: int = 16,
+                cam_layer: str | None = None, preprocessing: str | None = None):
+    """Build a classifier; returns (keras_model, ModelInfo without classes filled).
+
+    `backbone` is small, vgg16, a keras.applications name or a `.keras` file (cut at
+    `cam_layer`, default its last 4-D output); `preprocessing` overrides the backbone's
+    convention (for a file: torch unless given).
+    """
     L = keras().layers
     if head not in HEADS:
         raise ModelError(f"unknown head {head!r}; use one of {', '.join(HEADS)}")
@@ -134,6 +136,10 @@ def build_model(num_classes: int, backbone: str = "small", head: str = "gap", we
         inp, feat = small_backbone(width, shape, stride)
     elif backbone == "vgg16":
         inp, feat = vgg16_backbone(weights, shape)
+    elif str(backbone).endswith(".keras"):
+        if weights not in (None, "none"):
+            raise ModelError("a .keras backbone brings its own weights; leave --weights out")
+        inp, feat, _ = file_backbone(backbone, cam_layer)
     else:
         inp, feat = app_backbone(backbone, weights)
     activation = "sigmoid" if multi_label else "softmax"
@@ -158,8 +164,9 @@ def build_model(num_classes: int, backbone: str = "small", head: str = "gap", we
                 cam_layer = "cam_conv"
         else:
             cam_layer = feat._keras_history.operation.name
-        x = L.GlobalAveragePooling2D(name="gap")(feat)
-        out = L.Dense(num_classes, activation=activation, name="predictions")(x)
+        taken = {layer.name for layer in keras().Model(inp, feat).layers}
+        x = L.GlobalAveragePooling2D(name=_free("gap", taken))(feat)
+        out = L.Dense(num_classes, activation=activation, name=_free("predictions", taken))(x)
     else:
         units = int(head[2:])
         if backbone == "small":
@@ -172,8 +179,10 @@ def build_model(num_classes: int, backbone: str = "small", head: str = "gap", we
         x = L.Dense(units, activation="relu", name="fc2")(x)
         x = L.Dropout(0.5, name="drop2")(x)
         out = L.Dense(num_classes, activation=activation, name="predictions")(x)
-    model = keras().Model(inp, out, name=f"{backbone}_{head}")
-    info = ModelInfo(classes=[], input_size=tuple(input_size), preprocessing=_preprocessing_for(backbone),
+    tag = Path(str(backbone)).stem if str(backbone).endswith(".keras") else backbone
+    model = keras().Model(inp, out, name=f"{tag}_{head}".replace("-", "_"))
+    info = ModelInfo(classes=[], input_size=tuple(input_size),
+                     preprocessing=preprocessing or _preprocessing_for(backbone),
                      cam_layer=cam_layer, head=head, backbone=backbone, multi_label=multi_label,
                      fixed_input=fixed)
     return model, info

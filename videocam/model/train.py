@@ -150,6 +150,8 @@ def train(
     input_size=(224, 224),
     hide: bool = False,
     stride: int = 16,
+    cam_layer: str | None = None,
+    preprocessing: str | None = None,
     verbose: int | None = None,
     log=print,
     warn=None,
@@ -172,7 +174,8 @@ def train(
         x_val = load_images(splits["val"].paths, tuple(input_size), bar)
     y_train, y_val = splits["train"].labels, splits["val"].labels
     model, info = build_model(len(classes), backbone=backbone, head=head, weights=weights,
-                              width=width, input_size=tuple(input_size), stride=stride)
+                              width=width, input_size=tuple(input_size), stride=stride, cam_layer=cam_layer,
+                              preprocessing=preprocessing)
     info.classes = list(classes)
     mode = info.preprocessing
     C = len(classes)

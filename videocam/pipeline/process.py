@@ -173,6 +173,8 @@ def process_video(
             steady = max(0, round((STEADY_K if steady is None else int(steady)) * share))
         stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale, steady,
                               torso, panel)  # may refuse the model
+        if any(getattr(s, "needs_full_rgb", False) for s in stages):
+            reader.full_rgb = True  # a stage crops the full-size picture (Verify), drawn or not
         _check_out_dir(out_dir)
         summary = _run(cm, reader, input_path, paths, gif_fps or gif_cap(reader), batch or DEFAULT_BATCH,
                        stages, aspect, progress, on_result, handle_signals, warmup_until)

@@ -56,15 +56,31 @@ def build_chain(*, smooth: int = 0, smooth_kw: dict | None = None, nobody_below:
 def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str = "max",
                  nobody: float | None = None, multi: bool = False, smooth: int | None = None,
                  scale: str = "fixed", steady: int | None = None, torso: bool = True,
-                 panel: bool = True) -> list[Stage]:
-    """The chain `run` and `live` use for a model, with their defaults filled in."""
+                 panel: bool = True, verify: dict | bool | None = None) -> list[Stage]:
+    """The chain `run` and `live` use for a model, with their defaults filled in.
+
+    `verify`: None follows the model file (a model of the small-data recipe carries `extra.verify`:
+    then `videocam.stages.verify.Verify` ends the chain and names and boxes each frame from crops
+    around its CAM peaks), False leaves it out, a dict gives its constants. `nobody` is then the
+    crops' acceptance.
+    """
     from videocam.stages.steady import STEADY_K
+    nobody_given = nobody
     if nobody is None and NOBODY not in model.classes:
         nobody = DEFAULT_NOBODY_BELOW
-    return build_chain(smooth=DEFAULT_SMOOTH if smooth is None else int(smooth), nobody_below=nobody,
-                       steady=STEADY_K if steady is None else int(steady), multi=multi,
-                       rescale_model=model if scale == "adaptive" else None,
-                       threshold=threshold, norm=norm, boxes=boxes, torso=torso, panel=panel)
+    stages = build_chain(smooth=DEFAULT_SMOOTH if smooth is None else int(smooth), nobody_below=nobody,
+                         steady=STEADY_K if steady is None else int(steady), multi=multi,
+                         rescale_model=model if scale == "adaptive" else None,
+                         threshold=threshold, norm=norm, boxes=boxes, torso=torso, panel=panel)
+    if verify is None:
+        verify = (getattr(model.info, "extra", None) or {}).get("verify") or False
+    if verify:
+        from videocam.stages.verify import DEFAULTS, Verify
+        given = {k: v for k, v in verify.items() if k in DEFAULTS} if isinstance(verify, dict) else {}
+        if nobody_given is not None:
+            given["accept"] = nobody_given  # --nobody P: a crop must be a person at P or more
+        stages.append(Verify(model, **{**DEFAULTS, **given}))
+    return stages
 
 
 def check_stage_options(threshold=0.2, nobody=None, smooth=None, boxes="union", norm="max",
