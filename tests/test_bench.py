@@ -15,6 +15,7 @@ def test_bench_reports_all_rows(tiny_model_path, tmp_path, capsys):
     assert r["rows"][0]["ratio"] == 1.0 and all(row["fps"] > 0 for row in r["rows"])
     assert set(r["stages_ms_per_frame"]) == {"decode", "decode (csv-only)", "preprocess", "forward", "cam+boxes",
                                              "csv", "annotate", "encode"}
+    assert set(r["stages_core_ms_per_frame"]) == set(r["stages_ms_per_frame"]) - {"forward"}
     assert r["startup_s"] > 0 and r["frames"] == 24
     assert 0.0 <= r["bf16"]["label_agreement"] <= 1.0
     assert "x model" in capsys.readouterr().out

@@ -214,6 +214,21 @@ def test_model_sized_copy_is_the_frame_scaled_and_turned_the_same_way(tmp_path, 
     assert all(f.model_rgb is None for f in plain)
 
 
+def test_one_decoding_thread_gives_the_same_frames(tmp_path):
+    p = tmp_path / "v.mp4"
+    make_video(p, n=12, size=(96, 64))
+    _, auto = read_all(p, model_size=(32, 40), full_rgb=False)
+    _, one = read_all(p, model_size=(32, 40), full_rgb=False, threads=1)
+    assert len(one) == len(auto) == 12
+    assert all(np.array_equal(a.model_rgb, b.model_rgb) and a.time_s == b.time_s for a, b in zip(auto, one))
+
+
+def test_csv_only_runs_decode_small_frames_on_one_thread():
+    from videocam.pipeline.stream import ONE_THREAD_DECODE_PIXELS, decode_threads_when_nothing_is_drawn
+    assert decode_threads_when_nothing_is_drawn(640 * 360) == 1
+    assert decode_threads_when_nothing_is_drawn(ONE_THREAD_DECODE_PIXELS + 1) is None  # 720p: FFmpeg's threads
+
+
 # --------------------------------------------------------------------------- #
 # Writers
 # --------------------------------------------------------------------------- #

@@ -104,6 +104,14 @@ def _import_quietly() -> None:
     _tf, _keras = tf_mod, keras_mod
 
 
+def accelerated() -> bool:
+    """True when the forward pass runs on a GPU (or another accelerator), not on the CPU."""
+    if backend() == "jax":
+        import jax  # noqa: WPS433
+        return jax.default_backend() != "cpu"
+    return bool(tf().config.list_physical_devices("GPU"))
+
+
 def keras():
     """Return the keras module (Keras 3), importing its backend quietly first."""
     if _keras is None:

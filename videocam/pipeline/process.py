@@ -141,6 +141,7 @@ def process_video(
     """
     from videocam.io.reader import VideoReader
     from videocam.model.cam_model import CamModel, load_model
+    from videocam.pipeline.stream import decode_threads_when_nothing_is_drawn
 
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
     input_path = Path(input)
@@ -175,6 +176,8 @@ def process_video(
                               torso, panel)  # may refuse the model
         if any(getattr(s, "needs_full_rgb", False) for s in stages):
             reader.full_rgb = True  # a stage crops the full-size picture (Verify), drawn or not
+        if not reader.full_rgb:  # nothing drawn: the model fills the cores, one decoding thread may do
+            reader.threads = decode_threads_when_nothing_is_drawn(reader.pixels)
         _check_out_dir(out_dir)
         summary = _run(cm, reader, input_path, paths, gif_fps or gif_cap(reader), batch or DEFAULT_BATCH,
                        stages, aspect, progress, on_result, handle_signals, warmup_until)

@@ -50,6 +50,26 @@ def in_flight_when_nothing_is_drawn(cpus: int | None = None) -> int | None:
     return 2 if cpus >= 2 else None
 
 
+# Frames up to this many pixels decode on one thread in a run that draws nothing (below).
+ONE_THREAD_DECODE_PIXELS = 640 * 480
+
+
+def decode_threads_when_nothing_is_drawn(pixels: int) -> int | None:
+    """Decoder threads for a CSV-only run with the model on the CPU: 1 for small frames, else FFmpeg's.
+
+    The forward pass fills the cores, so FFmpeg's frame and scaler threads add only their own
+    cost: 640x360 H.264 and its model-sized copy took 0.51 core-ms a frame on one thread against
+    0.56-0.63 with FFmpeg's threads, and the whole CSV-only run 4.1 against 4.3 core-ms a frame
+    (bundled model, 2 cores, 1,500 frames, alternated). One thread still decodes such a frame at
+    ~1,900 fps, three times the model; a 720p frame (4x the pixels) would not keep up, so larger
+    frames and models on an accelerator (which leave the CPU to the reader) keep FFmpeg's threads.
+    """
+    from videocam.model._backend import accelerated
+    if pixels > ONE_THREAD_DECODE_PIXELS or accelerated():
+        return None
+    return 1
+
+
 def in_flight_for(ms_per_frame: float, cpus: int) -> int:
     """How many batches to keep in flight for a forward pass of `ms_per_frame`."""
     return 2 if cpus >= 2 and ms_per_frame >= PARALLEL_FORWARD_MS else 1
