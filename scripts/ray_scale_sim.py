@@ -62,7 +62,7 @@ def main() -> None:
 
     import videocam.pipeline.ray_engine as engine
     from videocam.pipeline.chunks import cut_video, scan_video
-    from videocam.pipeline.many import VideoRow, ManySummary
+    from videocam.pipeline.many import ManySummary, VideoRow
 
     SleepWorker.fps = a.fps
     engine._Worker = SleepWorker  # the driver, scheduler and joins stay the real ones

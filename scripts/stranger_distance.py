@@ -23,9 +23,9 @@ from real_photos import BACKBONE, JOHNS, people  # noqa: E402
 
 
 def main() -> int:
+    from videocam.model.augment import plain_view
     from videocam.model.backbones import cut, load_backbone
     from videocam.model.data import read_rgb
-    from videocam.model.augment import plain_view
     from videocam.model.nets import preprocess
     m, name = load_backbone(BACKBONE, "add_5")
     feat = cut(m, name)

@@ -43,8 +43,7 @@ def fresh(results):
 
 
 def chain(cm, results, setting: dict, smooth: int = 5):
-    from videocam.stages.chain import build_stages
-    from videocam.stages.chain import run_stages
+    from videocam.stages.chain import build_stages, run_stages
     stages = build_stages(cm, smooth=smooth, verify=setting if setting is not None else False)
     out = []
     for i in range(0, len(results), 16):

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_dir import EFFNET_LITE0 as SHARED_BACKBONE
 
 from videocam.errors import ModelError, UsageError
-
-from shared_dir import EFFNET_LITE0 as SHARED_BACKBONE
 
 
 def _keras_home(monkeypatch, path):

@@ -7,14 +7,13 @@ import sys
 import av
 import numpy as np
 import pytest
+from videos import frame_rgb, make_video
 
 from videocam.errors import UsageError
 from videocam.io.writers import Mp4Writer
 from videocam.pipeline.chunks import join_outputs, plan_video, warmup_frames
 from videocam.pipeline.many import INDEX_COLUMNS, expand_inputs, output_names, process_videos
 from videocam.pipeline.process import process_video
-
-from videos import frame_rgb, make_video
 
 
 def shots_video(path, n=120, size=(96, 64), keyint=10, shot=30, fps=25.0, start_s=0.0):

@@ -120,7 +120,7 @@ def stage_breakdown(cm, video, frames, batch: int) -> tuple[dict, dict]:
     from videocam.io.reader import VideoReader
     from videocam.io.render import Renderer
     from videocam.io.writers import Mp4Writer, encoder_threads
-    from videocam.pipeline.stream import analyse
+    from videocam.pipeline.stream import analyse, decode_threads_when_nothing_is_drawn
     from videocam.stages.chain import build_stages
 
     n = len(frames)
@@ -133,7 +133,8 @@ def stage_breakdown(cm, video, frames, batch: int) -> tuple[dict, dict]:
                 break
     clock.stop("decode")
     clock.start()
-    with VideoReader(video, model_size=size, full_rgb=False) as r:  # a CSV-only run: no full-size picture
+    with VideoReader(video, model_size=size, full_rgb=False) as r:  # a CSV-only run: no full-size picture,
+        r.threads = decode_threads_when_nothing_is_drawn(r.pixels)  # and its decoding threads
         for i, _ in enumerate(r):
             if i + 1 >= n:
                 break
