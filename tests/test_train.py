@@ -168,3 +168,29 @@ def test_train_cli_says_loudly_when_it_learnt_nothing(tiny_data, tmp_path, capsy
     assert code == 0 and (tmp_path / "m.keras").is_file()
     warnings = [ln for ln in cap.err.splitlines() if ln.startswith("warning:")]
     assert any("12 validation images" in w for w in warnings), cap.err  # 2 per class: a handful
+
+
+def test_mosaic_puts_two_images_side_by_side_labelled_by_their_shares():
+    import numpy as np
+
+    from videocam.model._backend import tf
+    from videocam.model.train import mosaic_batch
+    t = tf()
+    x = np.stack([np.full((8, 20, 3), v, np.float32) for v in (0.0, 1.0, 2.0, 3.0)])
+    y = np.eye(3, dtype=np.float32)[[0, 1, 2, 2]]  # class 2 is nobody
+    t.random.set_seed(3)
+    xm, ym = (np.asarray(a) for a in mosaic_batch(t.constant(x), t.constant(y), 1.0, nobody=2))
+    assert xm.shape == x.shape and np.allclose(ym.sum(axis=1), 1.0)
+    for i in range(4):
+        left, right = xm[i, :, 0, 0].mean(), xm[i, :, -1, 0].mean()
+        assert left == x[i, 0, 0, 0]  # the left tile is the image itself, squashed
+        j = int(right)  # the right tile: another image of the batch
+        share = float((xm[i, 0, :, 0] == left).sum()) / 20 if left != right else 1.0
+        people = [(k, s) for k, s in ((i, share), (j, 1 - share)) if y[k, 2] == 0]
+        if not people:
+            assert ym[i, 2] == 1.0  # nobody beside nobody
+        else:
+            want = sum(s * y[k] for k, s in people) / sum(s for _, s in people)
+            assert np.allclose(ym[i], want, atol=1e-5)
+    _, y0 = mosaic_batch(t.constant(x), t.constant(y), 0.0, nobody=2)
+    assert np.array_equal(np.asarray(y0), y)  # p = 0: the batch as it was

@@ -49,6 +49,9 @@ def register(subparsers) -> None:
     t.add_argument("--hide", action="store_true",
                    help="Hide-and-Seek augmentation (random hidden patches, to spread the CAM over the "
                         "whole object); measured: better video boxes, slightly lower accuracy")
+    t.add_argument("--mosaic", type=unit_interval("--mosaic"), default=0.0, metavar="P",
+                   help="from-scratch training: make a fraction P of each batch two images side by side, "
+                        "labelled by their shares of the width (default 0: off)")
     t.add_argument("--seed", type=int, default=0,
                    help="seed of the split, the weights and the augmentation (default 0)")
     t.set_defaults(func=cmd_train)
@@ -70,5 +73,5 @@ def cmd_train(a) -> int:
         return 0
     train(a.data_dir, a.out, backbone=a.backbone, head=a.head, weights=weights, epochs=a.epochs,
           batch=a.batch, lr=a.lr, val_split=a.val_split, width=a.width, seed=a.seed,
-          hide=a.hide, stride=a.stride, cam_layer=a.cam_layer, preprocessing=a.preprocess)
+          hide=a.hide, mosaic=a.mosaic, stride=a.stride, cam_layer=a.cam_layer, preprocessing=a.preprocess)
     return 0

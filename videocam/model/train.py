@@ -20,6 +20,7 @@ from videocam.model._backend import keras, tf
 from videocam.model.cam_model import save_model
 from videocam.model.data import DataError, load_images, scan
 from videocam.model.nets import build_model, preprocess
+from videocam.types import NOBODY
 
 
 @dataclass
@@ -73,6 +74,41 @@ def hide_patches(img, grid: int = 4, p_hide: float = 0.4, p_apply: float = 0.7):
     keep = 1.0 - apply * (1.0 - keep)
     mean = t.reduce_mean(img, axis=[0, 1], keepdims=True)
     return img * keep + mean * (1.0 - keep)
+
+
+def mosaic_batch(x, y, p: float, nobody: int | None = None):
+    """Two training images side by side, each squashed to its share of the width (a batch-level
+    CutMix, Yun et al. ICCV 2019): what a two-shot of a 16:9 frame squashed to the square input
+    looks like. A fraction `p` of the batch becomes such mosaics, each with the next image of a
+    shuffled copy of the batch, at one split (0.35, 0.5 or 0.65 of the width) per batch.
+
+    The label is each person's share of the width (the larger one wins, the truth's rule for a
+    frame of several people), so the map must light both people, not just the strongest; a
+    `nobody` tile (class index `nobody`) adds no share: a person beside an empty stage is that
+    person. Two `nobody` tiles stay `nobody`.
+    """
+    t = tf()
+    b = t.shape(x)[0]
+    h, w = x.shape[1], x.shape[2]
+    perm = t.random.shuffle(t.range(b))
+    x2, y2 = t.gather(x, perm), t.gather(y, perm)
+    share = t.gather(t.constant([0.35, 0.5, 0.65]), t.random.uniform([], 0, 3, dtype=t.int32))
+    left_w = t.cast(t.round(share * w), t.int32)
+    left = t.image.resize(x, t.stack([h, left_w]))
+    right = t.image.resize(x2, t.stack([h, w - left_w]))
+    mixed = t.concat([left, right], axis=2)
+    mixed = t.ensure_shape(mixed, x.shape)
+    real_share = t.cast(left_w, t.float32) / float(w)
+    wl = t.fill([b, 1], real_share)
+    wr = 1.0 - wl
+    if nobody is not None:
+        wl = wl * (1.0 - y[:, nobody:nobody + 1])
+        wr = wr * (1.0 - y2[:, nobody:nobody + 1])
+    total = wl + wr
+    y_mix = t.where(total > 0, (wl * y + wr * y2) / t.maximum(total, 1e-6), y)
+    use = t.random.uniform([b]) < p
+    return (t.where(use[:, None, None, None], mixed, x),
+            t.where(use[:, None], y_mix, y))
 
 
 def _augment_fn(out_size, load_size, mode, num_classes, seed, hide: bool = False):
@@ -149,6 +185,7 @@ def train(
     seed: int = 0,
     input_size=(224, 224),
     hide: bool = False,
+    mosaic: float = 0.0,
     stride: int = 16,
     cam_layer: str | None = None,
     preprocessing: str | None = None,
@@ -183,7 +220,11 @@ def train(
     ds_train = (t.data.Dataset.from_tensor_slices((x_train, y_train))
                 .shuffle(len(x_train), seed=seed, reshuffle_each_iteration=True)
                 .map(_augment_fn(tuple(input_size), load_size, mode, C, seed, hide), num_parallel_calls=AUTO)
-                .batch(batch).prefetch(AUTO))
+                .batch(batch))
+    if mosaic > 0:
+        nobody = classes.index(NOBODY) if NOBODY in classes else None
+        ds_train = ds_train.map(lambda x, y: mosaic_batch(x, y, mosaic, nobody), num_parallel_calls=AUTO)
+    ds_train = ds_train.prefetch(AUTO)
     ds_val = (t.data.Dataset.from_tensor_slices((x_val, y_val))
               .map(_plain_fn(tuple(input_size), mode, C), num_parallel_calls=AUTO)
               .batch(batch).prefetch(AUTO))
