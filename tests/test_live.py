@@ -114,8 +114,10 @@ def test_camera_source_drops_frames_newest_wins_latency_bounded():
         assert int(lf.frame.rgb[0, 0, 0]) == 0
     times = [lf.frame.time_s for lf in got]
     assert times == sorted(times) and 0 <= times[0] < 1.0
-    # latency does not build up: each frame was fresh when read (a FIFO would be ~0.25 s behind by now)
-    assert sorted(ages)[len(ages) // 2] < 0.05 and max(ages) < 0.2
+    # latency does not build up: frames were fresh when read, the last ones too (a FIFO would be
+    # 0.15-0.22 s behind over the last four reads); no bound on the single worst one, which a loaded
+    # machine sets by when it schedules the camera thread
+    assert sorted(ages)[len(ages) // 2] < 0.05 and sorted(ages[-4:])[1] < 0.1
     assert src.dropped > 0 and src.produced - src.dropped - len(got) in (0, 1)
     assert cap.released
 
@@ -274,6 +276,16 @@ def test_usage_errors(tiny_model, debate_clip, tmp_path):
                {"threshold": 1.0}, {"record": tmp_path / "a", "csv": tmp_path / "a"}, {"record": clip}):
         with pytest.raises(UsageError):
             run_live(clip, model=tiny_model, display=False, realtime=False, **kw)
+
+
+def test_record_into_a_folder_that_takes_no_files_is_refused_even_as_root(tiny_model, debate_clip, tmp_path):
+    from pathlib import Path
+    clip, _, _ = debate_clip
+    if not Path("/proc").is_dir():
+        pytest.skip("no /proc here: nothing refuses new files for root")
+    with pytest.raises(UsageError, match="not writable: /proc"):
+        run_live(clip, model=tiny_model, display=False, realtime=False, record=Path("/proc/live.mp4"))
+    assert not (tmp_path / "live.mp4").exists()
 
 
 def test_cli_live_headless(tiny_model_path, debate_clip, tmp_path, capsys, monkeypatch):

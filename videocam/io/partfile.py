@@ -23,8 +23,9 @@ def part_path(path: str | os.PathLike) -> Path:
     return p.with_name(f".{p.stem}.part{p.suffix}")
 
 
-def writable_folder(folder: str | os.PathLike, flag: str = "--out") -> Path:
-    """Make `folder` if needed and prove that it takes new files; else one `UsageError` naming it.
+def writable_folder(folder: str | os.PathLike, flag: str = "--out", create: bool = True) -> Path:
+    """Make `folder` if needed (`create`; else it must exist) and prove that it takes new files;
+    else one `UsageError` naming it.
 
     Permission bits do not say it (root may write anywhere by them, yet /proc and /sys take no
     new files), so a hidden probe file is made and removed: nothing else is created.
@@ -34,6 +35,8 @@ def writable_folder(folder: str | os.PathLike, flag: str = "--out") -> Path:
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{flag} is not a folder: {folder}")
+    if not create and not folder.is_dir():
+        raise UsageError(f"{flag}: no folder {folder}")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:

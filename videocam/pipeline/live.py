@@ -4,7 +4,6 @@ thread. q/Esc, SIGINT, SIGTERM, `max_frames` or the end of the source stop it; o
 are always closed properly."""
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections import deque
@@ -64,11 +63,8 @@ def _check_output(flag: str, path) -> Path:
     p = Path(path)
     if p.is_dir():
         raise UsageError(f"{flag} is a folder, not a file: {p}")
-    parent = p.parent
-    if not parent.is_dir():
-        raise UsageError(f"{flag}: no folder {parent}")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"{flag}: folder is not writable: {parent}")
+    from videocam.io.partfile import writable_folder
+    writable_folder(p.parent, flag, create=False)  # a probe file: permission bits do not say it (root)
     return p
 
 
