@@ -73,6 +73,9 @@ def test_reads_formats(tmp_path, name, codec, kw):
     assert (r.width, r.height) == size
     assert r.errors == 0
     check_frames(frames, times, size)
+    _, one = read_all(p, model_size=(16, 16), full_rgb=False, threads=1)  # a CSV-only run's reader
+    assert [f.time_s for f in one] == [f.time_s for f in frames]
+    assert all(f.model_rgb.shape == (16, 16, 3) for f in one)
 
 
 def test_metadata(tmp_path):
