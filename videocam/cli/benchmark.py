@@ -25,6 +25,7 @@ def cmd_benchmark(a) -> int:
         multi=a.multi, smooth=a.smooth, threshold=a.threshold, boxes=a.boxes, norm=a.norm, nobody=a.nobody,
         scale=a.scale, batch=a.batch, aspect=a.aspect, steady=a.steady, torso=not a.no_torso,
         panel=not a.no_panel,
+        refine=not a.no_refine,
     )
     print(format_table(result, markdown=a.markdown))
     if a.json:

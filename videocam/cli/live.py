@@ -48,6 +48,7 @@ def cmd_live(a) -> int:
         threshold=a.threshold, boxes=a.boxes, norm=a.norm, aspect=a.aspect, nobody=a.nobody,
         multi=a.multi, smooth=a.smooth, scale=a.scale, batch=a.batch, steady=a.steady, torso=not a.no_torso,
         panel=not a.no_panel,
+        refine=not a.no_refine,
     )
     print(summary.describe(), flush=True)
     return summary.exit_code

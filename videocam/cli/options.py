@@ -79,6 +79,10 @@ def add_video_box_options(p) -> None:
                    help="turn off the panel rule (default on): when a frame has 3 or more boxes, all under "
                         "0.7 of the frame tall (a panel in a wide shot, with --multi), each shrinks about its "
                         "centre to 0.6x the width and 0.8x the height (a 14x14 map boxes small people too large)")
+    p.add_argument("--no-refine", action="store_true",
+                   help="with --multi, turn off the second look (default on): each box of a frame with several "
+                        "is cut out and run through the model again; a box whose crop names another class is "
+                        "dropped, the others take their crop's box (one more pass per such frame)")
     p.add_argument("--steady", type=int_at_least("--steady", 0), default=None, metavar="K",
                    help="label hysteresis within a shot: keep the label unless another one's share of "
                         "the last ~K frames' decisions is 0.6 higher; reset at cuts (0 = off; default 40)")

@@ -113,6 +113,7 @@ def run_live(
     steady: int | None = None,
     torso: bool = True,
     panel: bool = True,
+    refine: bool = True,
     realtime: bool = True,
     capture_factory: Callable | None = None,
     window=None,
@@ -157,7 +158,8 @@ def run_live(
         cm = model if isinstance(model, CamModel) else load_model(model)
         if cm.gradcam:
             summary.notes.append(f"the model has no GAP head: using Grad-CAM on layer {cm.cam_layer_name}")
-        stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale, steady, torso, panel)
+        stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale, steady, torso, panel,
+                              refine=refine)
         size = cm.input_size_for(src.width, src.height, aspect)
         src.scale_for_model(size)
         cm.probs_and_cams(np.zeros((batch, size[0], size[1], 3), np.float32))  # trace now, not on frame 1

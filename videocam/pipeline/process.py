@@ -111,6 +111,7 @@ def process_video(
     steady: int | None = None,
     torso: bool = True,
     panel: bool = True,
+    refine: bool = True,
     progress: bool = False,
     precision: str = "float32",
     on_result: Callable[[FrameResult, np.ndarray], None] | None = None,
@@ -173,7 +174,7 @@ def process_video(
             smooth = max(0, round(k * share))
             steady = max(0, round((STEADY_K if steady is None else int(steady)) * share))
         stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale, steady,
-                              torso, panel)  # may refuse the model
+                              torso, panel, refine=refine)  # may refuse the model
         if any(getattr(s, "needs_full_rgb", False) for s in stages):
             reader.full_rgb = True  # a stage crops the full-size picture (Verify), drawn or not
         if not reader.full_rgb:  # nothing drawn: the model fills the cores, one decoding thread may do
@@ -183,7 +184,7 @@ def process_video(
                        stages, aspect, progress, on_result, handle_signals, warmup_until)
     finally:
         reader.close()
-    settings = dict(multi=bool(multi), threshold=threshold, boxes=boxes, norm=norm, nobody=nobody, smooth=smooth,
+    settings = dict(multi=bool(multi), refine=bool(multi and refine), threshold=threshold, boxes=boxes, norm=norm, nobody=nobody, smooth=smooth,
                     scale=scale, aspect=aspect, start=start, end=end, batch=batch or DEFAULT_BATCH, precision=precision)
     _record_run(summary, out_dir, input_path, cm, settings)
     if not summary.interrupted:

@@ -56,13 +56,14 @@ def build_chain(*, smooth: int = 0, smooth_kw: dict | None = None, nobody_below:
 def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str = "max",
                  nobody: float | None = None, multi: bool = False, smooth: int | None = None,
                  scale: str = "fixed", steady: int | None = None, torso: bool = True,
-                 panel: bool = True, verify: dict | bool | None = None) -> list[Stage]:
+                 panel: bool = True, verify: dict | bool | None = None, refine: bool = True) -> list[Stage]:
     """The chain `run` and `live` use for a model, with their defaults filled in.
 
     `verify`: None follows the model file (a model of the small-data recipe carries `extra.verify`:
     then `videocam.stages.verify.Verify` ends the chain and names and boxes each frame from crops
     around its CAM peaks), False leaves it out, a dict gives its constants. `nobody` is then the
-    crops' acceptance.
+    crops' acceptance. `refine` (with `multi`, without Verify): `videocam.stages.refine.Refine` looks
+    again at each box of a frame with several, on a crop.
     """
     from videocam.stages.steady import STEADY_K
     nobody_given = nobody
@@ -80,6 +81,9 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
         if nobody_given is not None:
             given["accept"] = nobody_given  # --nobody P: a crop must be a person at P or more
         stages.append(Verify(model, **{**DEFAULTS, **given}))
+    elif multi and refine and boxes != "all":
+        from videocam.stages.refine import Refine
+        stages.append(Refine(model, threshold=threshold, norm=norm, torso=torso))
     return stages
 
 

@@ -1,0 +1,83 @@
+"""The second look of `--multi` (stages/refine.py): each box of a several-box frame, cut out and run again."""
+import numpy as np
+
+from videocam.stages.refine import Refine, crop_around
+from videocam.types import Box, Frame, FrameResult
+
+CLASSES = ("red", "green", "nobody")
+
+
+class ColourModel:
+    """Names a crop by its colour (red / green / else nobody); its maps light that colour's pixels."""
+
+    input_size = (64, 64)
+    passes = 0
+
+    def prepare(self, frames, size):
+        import cv2
+        return np.stack([cv2.resize(np.asarray(f), (size[1], size[0]), interpolation=cv2.INTER_NEAREST)
+                         for f in frames]).astype(np.float32)
+
+    def probs_and_cams(self, x):
+        self.passes += 1
+        red = (x[..., 0] > 128) & (x[..., 1] < 128)
+        green = (x[..., 1] > 128) & (x[..., 0] < 128)
+        share = np.stack([red.mean(axis=(1, 2)), green.mean(axis=(1, 2))], axis=1)
+        probs = np.zeros((len(x), 3), np.float32)
+        for i, (r, g) in enumerate(share):
+            probs[i, 0 if r >= g and r > 0 else (1 if g > 0 else 2)] = 1.0
+        cams = np.stack([red, green, np.zeros_like(red)], axis=1).astype(np.float32)
+        return probs, cams
+
+
+def frame_result(boxes, label="red"):
+    rgb = np.zeros((90, 160, 3), np.uint8)
+    rgb[20:80, 10:40] = (255, 0, 0)     # a red person on the left
+    rgb[30:80, 100:130] = (0, 255, 0)   # a green one on the right
+    cams = np.zeros((3, 9, 16), np.float32)
+    cams[0, 2:8, 1:4] = 1.0
+    r = FrameResult(frame=Frame(0, 0.0, rgb), classes=CLASSES, probs=np.array([0.6, 0.4, 0.0], np.float32),
+                    cams=cams, label=label, score=0.6)
+    r.boxes = boxes
+    return r
+
+
+def test_crop_is_a_square_with_context_cut_to_the_frame():
+    assert crop_around(Box("a", 1.0, 10, 20, 40, 80), 160, 90, margin=0.5) == (0, 5, 70, 90)
+
+
+def test_a_box_whose_crop_names_another_class_goes_and_the_others_take_their_crops_box():
+    red, green = Box("red", 0.6, 5, 15, 45, 85), Box("green", 0.4, 95, 25, 135, 85)
+    look_alike = Box("green", 0.3, 12, 22, 38, 78)  # green's map on the red person
+    model = ColourModel()
+    r, = Refine(model, torso=False)([frame_result([red, green, look_alike])])
+    assert model.passes == 1  # every crop of the batch in one pass
+    assert [b.label for b in r.boxes] == ["red", "green"]
+    from videocam.stages.localize import iou
+    truth = {"red": Box("red", 1, 10, 20, 40, 80), "green": Box("green", 1, 100, 30, 130, 80)}
+    for b, before in zip(r.boxes, (red, green)):  # the crops' own maps box each person tighter
+        assert iou(b, truth[b.label]) > 0.85 > iou(before, truth[b.label])
+
+
+def test_one_box_left_gets_the_whole_frame_box_and_the_one_box_rule():
+    from videocam.stages.localize import cam_boxes, torso_box
+    red, look_alike = Box("red", 0.6, 5, 15, 45, 85), Box("green", 0.3, 12, 22, 38, 78)
+    f = frame_result([red, look_alike])
+    whole = cam_boxes(f.cams[0], 160, 90, label="red", score=0.6, mode="union")[0]
+    r, = Refine(ColourModel(), torso=True)([f])
+    assert r.boxes == [torso_box(whole, 160, 90)]  # as Localize boxes a frame with one box
+
+
+def test_frames_with_fewer_than_two_boxes_cost_no_pass():
+    model = ColourModel()
+    one = frame_result([Box("red", 0.6, 5, 15, 45, 85)])
+    out = Refine(model)([one, frame_result([], label="nobody")])
+    assert model.passes == 0 and out[0].boxes == [Box("red", 0.6, 5, 15, 45, 85)] and out[1].boxes == []
+
+
+def test_multi_runs_refine_by_default_and_no_refine_leaves_it_out(tiny_model):
+    from videocam.stages.chain import build_stages
+    names = [type(s).__name__ for s in build_stages(tiny_model, multi=True)]
+    assert names[-1] == "Refine"
+    assert "Refine" not in [type(s).__name__ for s in build_stages(tiny_model, multi=True, refine=False)]
+    assert "Refine" not in [type(s).__name__ for s in build_stages(tiny_model)]
