@@ -49,7 +49,9 @@ def default_configs(smooth: int = 5, boxes: str = "union", threshold: float = 0.
                     rescale_model=None) -> list[Config]:
     """The table's rows, each stage added in turn up to `run`'s defaults, then `--multi` (its
     territory rule, and the earlier peak rule); with `rescale_model`, two more rows with
-    `--scale adaptive` boxes."""
+    `--scale adaptive` boxes. The `--multi` rows are `--multi --no-refine`: the second look
+    (`videocam.stages.refine`) runs the model on crops of the full frame, which the replay of one
+    cached forward pass per video does not keep; `videocam benchmark --multi` measures it."""
     from videocam.stages.steady import STEADY_K
 
     kw = {"boxes": boxes, "threshold": threshold}
