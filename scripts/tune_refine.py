@@ -74,7 +74,6 @@ def refine(r, rgb, mode):
         return [m[0] for m in kept]
     for (b, x0, y0, x1, y1), p, c in zip(meta, probs, cams):
         k = r.classes.index(b.label)
-        top = int(np.argmax(p))
         if mode >= 1 and id(b) not in keepset: continue
         if mode >= 2:
             bb = cam_boxes(c[k], x1 - x0, y1 - y0, mode="union")
