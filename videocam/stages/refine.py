@@ -80,7 +80,9 @@ class Refine:
         w, h = r.frame.width, r.frame.height
         if len(kept) == 1:
             b = kept[0][0]
-            whole = cam_boxes(r.cams[index[b.label]], w, h, label=b.label, score=b.score,
+            k = index[b.label]
+            cam = (r.notes.get("box_cams") or {}).get(k, r.cams[k])  # an adapted pass's map (--scale adaptive)
+            whole = cam_boxes(cam, w, h, label=b.label, score=b.score,
                               threshold=self.threshold, norm=self.norm, mode="union")
             one = whole[0] if whole else b
             return [torso_box(one, w, h) if self.torso else one]
