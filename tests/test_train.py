@@ -194,3 +194,13 @@ def test_mosaic_puts_two_images_side_by_side_labelled_by_their_shares():
             assert np.allclose(ym[i], want, atol=1e-5)
     _, y0 = mosaic_batch(t.constant(x), t.constant(y), 0.0, nobody=2)
     assert np.array_equal(np.asarray(y0), y)  # p = 0: the batch as it was
+
+
+def test_mosaic_share_is_checked_in_one_line(tmp_path, capsys):
+    from videocam.cli.main import main
+    import pytest
+    with pytest.raises(SystemExit) as e:  # argparse's usage error
+        main(["train", str(tmp_path), "--out", str(tmp_path / "m.keras"), "--mosaic", "2"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--mosaic must be between 0 and 1" in err

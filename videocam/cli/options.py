@@ -29,6 +29,11 @@ def unit_interval(name: str):
     return _checked(float, name, lambda v: 0.0 < v < 1.0, "between 0 and 1 (exclusive)")
 
 
+def fraction(name: str):
+    """A float from 0 to 1, both included (shares of a batch, where 0 means off)."""
+    return _checked(float, name, lambda v: 0.0 <= v <= 1.0, "between 0 and 1")
+
+
 def int_at_least(name: str, lo: int = 1):
     """A whole number >= lo (batch sizes, counts)."""
     return _checked(int, name, lambda v: v >= lo, f"at least {lo}")

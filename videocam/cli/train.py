@@ -3,7 +3,7 @@ DATA_DIR/train|val/<class>/*), keeping the best model on validation.
 """
 from __future__ import annotations
 
-from videocam.cli.options import int_at_least, positive_int, unit_interval
+from videocam.cli.options import fraction, int_at_least, positive_int, unit_interval
 
 
 def register(subparsers) -> None:
@@ -49,7 +49,7 @@ def register(subparsers) -> None:
     t.add_argument("--hide", action="store_true",
                    help="Hide-and-Seek augmentation (random hidden patches, to spread the CAM over the "
                         "whole object); measured: better video boxes, slightly lower accuracy")
-    t.add_argument("--mosaic", type=unit_interval("--mosaic"), default=0.0, metavar="P",
+    t.add_argument("--mosaic", type=fraction("--mosaic"), default=0.0, metavar="P",
                    help="from-scratch training: make a fraction P of each batch two images side by side, "
                         "labelled by their shares of the width (default 0: off)")
     t.add_argument("--seed", type=int, default=0,

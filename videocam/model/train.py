@@ -200,6 +200,8 @@ def train(
         raise DataError(f"--out must end in .keras: {out}")
     if epochs < 1 or batch < 1:
         raise DataError("--epochs and --batch must be at least 1")
+    if not 0.0 <= mosaic <= 1.0:
+        raise DataError(f"--mosaic must be between 0 and 1, got {mosaic}")
     classes, splits = scan(data_dir, val_split=val_split, seed=seed)
     t = tf()
     K = keras()

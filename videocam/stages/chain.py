@@ -83,7 +83,7 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
         stages.append(Verify(model, **{**DEFAULTS, **given}))
     elif multi and refine and boxes != "all":
         from videocam.stages.refine import Refine
-        stages.append(Refine(model, threshold=threshold, norm=norm, torso=torso))
+        stages.append(Refine(model, threshold=threshold, norm=norm, mode=boxes, torso=torso))
     return stages
 
 

@@ -9,7 +9,7 @@ its trained size, where the person fills the input as in the training images:
 - a box whose crop's top class is not its own is dropped (the look-alike);
 - when one box is left, it is that class's box on the whole frame with the one-box rule
   (`torso_box`), as `Localize` gives a frame with one box;
-- when several are left, each takes its crop's map box of its class (20% of the max, union),
+- when several are left, each takes its crop's map box of its class (20% of the max, union by default),
   back in frame pixels: the person at 2-4x the size in the input, on a map as fine as that.
 
 Tuning seeds 201-210, `--multi`, margin 0.5 (chosen over 0.25, 0.75 and 1.0 and over a looser
@@ -48,6 +48,7 @@ class Refine:
     margin: float = REFINE_MARGIN
     threshold: float = 0.2
     norm: str = "max"
+    mode: str = "union"  # Localize's box rule (union or largest), on the whole frame and in the crops
     torso: bool = True
     needs_full_rgb = True  # it crops the full-size picture, drawn or not
 
@@ -83,13 +84,13 @@ class Refine:
             k = index[b.label]
             cam = (r.notes.get("box_cams") or {}).get(k, r.cams[k])  # an adapted pass's map (--scale adaptive)
             whole = cam_boxes(cam, w, h, label=b.label, score=b.score,
-                              threshold=self.threshold, norm=self.norm, mode="union")
+                              threshold=self.threshold, norm=self.norm, mode=self.mode)
             one = whole[0] if whole else b
             return [torso_box(one, w, h) if self.torso else one]
         out = []
         for b, (x0, y0, x1, y1), c in kept:
             inner = cam_boxes(c[index[b.label]], x1 - x0, y1 - y0, label=b.label, score=b.score,
-                              threshold=self.threshold, norm=self.norm, mode="union")
+                              threshold=self.threshold, norm=self.norm, mode=self.mode)
             out.append(b if not inner else Box(label=b.label, score=b.score, x0=x0 + inner[0].x0,
                                                y0=y0 + inner[0].y0, x1=x0 + inner[0].x1, y1=y0 + inner[0].y1))
         return out
