@@ -197,8 +197,9 @@ def test_mosaic_puts_two_images_side_by_side_labelled_by_their_shares():
 
 
 def test_mosaic_share_is_checked_in_one_line(tmp_path, capsys):
-    from videocam.cli.main import main
     import pytest
+
+    from videocam.cli.main import main
     with pytest.raises(SystemExit) as e:  # argparse's usage error
         main(["train", str(tmp_path), "--out", str(tmp_path / "m.keras"), "--mosaic", "2"])
     assert e.value.code == 2

@@ -151,6 +151,7 @@ def run_benchmark(seeds: Sequence[int], model=None, cache=DEFAULT_CACHE, out=Non
     from tqdm import tqdm
 
     from videocam.eval.score import score_files
+    from videocam.model._backend import use_threads_per_pass
     from videocam.model.cam_model import CamModel, load_model
     from videocam.pipeline.process import check_stage_options, process_video
 
@@ -161,6 +162,8 @@ def run_benchmark(seeds: Sequence[int], model=None, cache=DEFAULT_CACHE, out=Non
         raise UsageError(f"--duration must be > 0, got {duration_s}")
     keys = ("threshold", "nobody", "smooth", "boxes", "norm", "batch", "scale", "steady")
     check_stage_options(**{k: run_options[k] for k in keys if run_options.get(k) is not None})
+    if not isinstance(model, CamModel):
+        use_threads_per_pass()  # as `run` does
     cm = model if isinstance(model, CamModel) else load_model(model)
     cache = Path(cache)
     out = Path(out) if out is not None else cache / "runs"
@@ -201,8 +204,11 @@ def ablate_seeds(seeds: Sequence[int], model=None, cache=DEFAULT_CACHE, duration
     from videocam.eval.ablation import default_configs, forward_video, replay
     from videocam.eval.score import score_tables
     from videocam.io.csvfile import read_csv
+    from videocam.model._backend import use_threads_per_pass
     from videocam.model.cam_model import CamModel, load_model
 
+    if not isinstance(model, CamModel):
+        use_threads_per_pass()  # as `run` does
     cm = model if isinstance(model, CamModel) else load_model(model)
     configs = default_configs(rescale_model=cm if scale == "adaptive" else None)
     per: dict[str, list] = {c.name: [] for c in configs}

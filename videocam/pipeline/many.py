@@ -309,6 +309,7 @@ def process_videos(inputs, engine: str = "local", model=None, out_dir="outputs",
 
 
 def _run_local(todo, summary, model, out, gif, mp4, csv, progress, on_error, warn, options) -> None:
+    from videocam.model._backend import use_threads_per_pass
     from videocam.model.cam_model import CamModel, load_model
     from videocam.pipeline.process import process_video
 
@@ -316,6 +317,8 @@ def _run_local(todo, summary, model, out, gif, mp4, csv, progress, on_error, war
     for row in todo:
         try:
             if cm is None:  # loaded with the first video that opens, so a bad model is one error
+                if not isinstance(model, CamModel):
+                    use_threads_per_pass()
                 cm = model if isinstance(model, CamModel) else load_model(model)
                 precision = options.get("precision", "float32")
                 if precision != "float32":

@@ -141,6 +141,7 @@ def process_video(
     rate this video would get on its own.
     """
     from videocam.io.reader import VideoReader
+    from videocam.model._backend import use_threads_per_pass
     from videocam.model.cam_model import CamModel, load_model
     from videocam.pipeline.stream import decode_threads_when_nothing_is_drawn
 
@@ -165,7 +166,11 @@ def process_video(
     full_rgb = mp4 or gif or on_result is not None or scale == "adaptive"
     reader = VideoReader(input_path, start_s=start, end_s=end, full_rgb=full_rgb, select=select)  # fails fast
     try:
-        cm = model if isinstance(model, CamModel) else load_model(model)
+        if not isinstance(model, CamModel):
+            use_threads_per_pass()  # passes run two at a time (pipeline.stream)
+            cm = load_model(model)
+        else:
+            cm = model
         if precision != "float32":
             cm.set_precision(precision)
         if select is not None:  # --smooth/--steady K are K source frames: the same time span in analysed frames

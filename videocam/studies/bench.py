@@ -335,6 +335,7 @@ def run_bench(model=None, video=None, frames: int = 300, batch: int | None = Non
     ratios of runs made back to back (a noisy machine drifts between runs),
     with their range.
     """
+    from videocam.model._backend import use_threads_per_pass
     from videocam.model.cam_model import load_model
     from videocam.synth.video import make_video
 
@@ -344,6 +345,7 @@ def run_bench(model=None, video=None, frames: int = 300, batch: int | None = Non
             video = Path(tmp.name) / "bench.mp4"
             make_video(video, Path(tmp.name) / "bench.truth.csv", seed=7, duration_s=frames / 25.0,
                        fps=25, size=(640, 360), progress=False)
+        use_threads_per_pass()  # as `run` does
         cm = load_model(model)
         if precision != "float32":
             cm.set_precision(precision)
