@@ -1,4 +1,5 @@
 """forward_stream: results in input order, two batches at once only for a slow model."""
+import os
 import threading
 import time
 
@@ -107,3 +108,29 @@ def test_stop_finishes_running_passes_and_drops_waiting_batches(in_flight):
     # after the stop only passes already running come back (at most `in_flight` of them)
     assert 3 <= len(got) <= 3 + in_flight
     assert fwd.calls <= 3 + in_flight + 1
+
+
+def test_threads_per_pass_is_half_the_cores_unless_told(monkeypatch):
+    """Two passes in flight, each on half the cores; $VIDEOCAM_TF_THREADS overrides, checked in one line."""
+    from videocam.errors import BackendError
+    from videocam.model._backend import THREADS_ENV, threads_per_pass
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    assert [threads_per_pass(c) for c in (1, 2, 3, 8)] == [1, 1, 1, 4]
+    monkeypatch.setenv(THREADS_ENV, "3")
+    assert threads_per_pass(8) == 3
+    monkeypatch.setenv(THREADS_ENV, "many")
+    with pytest.raises(BackendError, match="VIDEOCAM_TF_THREADS"):
+        threads_per_pass(2)
+
+
+def test_threads_per_pass_reaches_tensorflow_in_a_fresh_process():
+    """Asked for before the model loads, TensorFlow runs its passes on that many threads."""
+    import subprocess
+    import sys
+    code = ("from videocam.model._backend import use_threads_per_pass, tf\n"
+            "use_threads_per_pass(6)\n"
+            "print(tf().config.threading.get_intra_op_parallelism_threads())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "VIDEOCAM_TF_THREADS": ""})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "3"
