@@ -134,3 +134,27 @@ def test_threads_per_pass_reaches_tensorflow_in_a_fresh_process():
                          env={**os.environ, "VIDEOCAM_TF_THREADS": ""})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "3"
+
+
+def test_chains_with_their_own_model_passes_keep_whole_core_passes(tmp_path):
+    """--multi's second look, --scale adaptive and a recipe model's Verify run the model inside the chain."""
+    import json
+    import zipfile
+
+    from videocam.model.info import META_MEMBER, ModelInfo
+    from videocam.stages.chain import chain_runs_the_model
+    assert not chain_runs_the_model()  # the bundled model, default chain
+    assert chain_runs_the_model(multi=True)
+    assert not chain_runs_the_model(multi=True, refine=False)
+    assert chain_runs_the_model(scale="adaptive")
+    recipe = tmp_path / "recipe.keras"
+    with zipfile.ZipFile(recipe, "w") as z:
+        z.writestr(META_MEMBER, ModelInfo(classes=["a", "b"], extra={"verify": {"accept": 0.5}}).to_json())
+    assert chain_runs_the_model(recipe)
+    assert not chain_runs_the_model(tmp_path / "missing.keras")  # load_model reports that, later
+    (tmp_path / "text.keras").write_text("not a zip")
+    assert not chain_runs_the_model(tmp_path / "text.keras")
+    plain = tmp_path / "plain.keras"
+    with zipfile.ZipFile(plain, "w") as z:
+        z.writestr(META_MEMBER, json.dumps({"classes": ["a", "b"]}))
+    assert not chain_runs_the_model(plain)

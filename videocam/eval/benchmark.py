@@ -154,6 +154,7 @@ def run_benchmark(seeds: Sequence[int], model=None, cache=DEFAULT_CACHE, out=Non
     from videocam.model._backend import use_threads_per_pass
     from videocam.model.cam_model import CamModel, load_model
     from videocam.pipeline.process import check_stage_options, process_video
+    from videocam.stages.chain import chain_runs_the_model
 
     seeds = [int(s) for s in seeds]
     if not seeds:
@@ -162,7 +163,8 @@ def run_benchmark(seeds: Sequence[int], model=None, cache=DEFAULT_CACHE, out=Non
         raise UsageError(f"--duration must be > 0, got {duration_s}")
     keys = ("threshold", "nobody", "smooth", "boxes", "norm", "batch", "scale", "steady")
     check_stage_options(**{k: run_options[k] for k in keys if run_options.get(k) is not None})
-    if not isinstance(model, CamModel):
+    if not isinstance(model, CamModel) and not chain_runs_the_model(
+            model, **{k: run_options[k] for k in ("multi", "refine", "boxes", "scale") if k in run_options}):
         use_threads_per_pass()  # as `run` does
     cm = model if isinstance(model, CamModel) else load_model(model)
     cache = Path(cache)
@@ -204,11 +206,8 @@ def ablate_seeds(seeds: Sequence[int], model=None, cache=DEFAULT_CACHE, duration
     from videocam.eval.ablation import default_configs, forward_video, replay
     from videocam.eval.score import score_tables
     from videocam.io.csvfile import read_csv
-    from videocam.model._backend import use_threads_per_pass
     from videocam.model.cam_model import CamModel, load_model
 
-    if not isinstance(model, CamModel):
-        use_threads_per_pass()  # as `run` does
     cm = model if isinstance(model, CamModel) else load_model(model)
     configs = default_configs(rescale_model=cm if scale == "adaptive" else None)
     per: dict[str, list] = {c.name: [] for c in configs}

@@ -116,7 +116,9 @@ def threads_per_pass(cpus: int | None = None) -> int:
     batch 16, `videocam bench --repeat 5`, one thread and two alternated, two runs each): the bare
     model 651-662 against 613-632 fps, CSV-only 458-489 against 438-453, the drawn pipeline 244-248
     against 234-238. One pass alone at batch 16 is slower this way (364-387 against 613 fps), so
-    only video runs, which keep passes in flight, ask for it (training and `evaluate` do not).
+    only video runs, which keep passes in flight, ask for it (training, `evaluate` and `live` do
+    not), and of those only chains without model passes of their own
+    (`videocam.stages.chain.chain_runs_the_model`).
     """
     given = os.environ.get(THREADS_ENV, "").strip()
     if given:

@@ -142,7 +142,6 @@ def run_live(
     src = open_source(source, capture_factory=capture_factory, realtime=realtime)  # fail fast: before TF
 
     from videocam.io.render import Renderer
-    from videocam.model._backend import use_threads_per_pass
     from videocam.model.cam_model import CamModel, load_model
     from videocam.pipeline.outputs import Outputs
     from videocam.pipeline.threads import AsyncSink, StopFlag
@@ -156,8 +155,6 @@ def run_live(
             for p in (record, csv):
                 if p is not None and _same(p, src.path):
                     raise UsageError(f"output {p} would overwrite the input {src.path}")
-        if not isinstance(model, CamModel):
-            use_threads_per_pass()
         cm = model if isinstance(model, CamModel) else load_model(model)
         if cm.gradcam:
             summary.notes.append(f"the model has no GAP head: using Grad-CAM on layer {cm.cam_layer_name}")

@@ -312,13 +312,15 @@ def _run_local(todo, summary, model, out, gif, mp4, csv, progress, on_error, war
     from videocam.model._backend import use_threads_per_pass
     from videocam.model.cam_model import CamModel, load_model
     from videocam.pipeline.process import process_video
+    from videocam.stages.chain import chain_runs_the_model
 
     cm = None
     for row in todo:
         try:
             if cm is None:  # loaded with the first video that opens, so a bad model is one error
-                if not isinstance(model, CamModel):
-                    use_threads_per_pass()
+                if not isinstance(model, CamModel) and not chain_runs_the_model(
+                        model, **{k: options[k] for k in ("multi", "refine", "boxes", "scale") if k in options}):
+                    use_threads_per_pass()  # as process_video does
                 cm = model if isinstance(model, CamModel) else load_model(model)
                 precision = options.get("precision", "float32")
                 if precision != "float32":

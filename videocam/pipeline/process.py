@@ -19,7 +19,7 @@ import numpy as np
 
 from videocam.errors import UsageError, VideoError
 from videocam.pipeline.sampling import selector
-from videocam.stages.chain import DEFAULT_SMOOTH, build_stages, check_stage_options
+from videocam.stages.chain import DEFAULT_SMOOTH, build_stages, chain_runs_the_model, check_stage_options
 from videocam.stages.steady import STEADY_K
 from videocam.types import FrameResult
 
@@ -167,7 +167,8 @@ def process_video(
     reader = VideoReader(input_path, start_s=start, end_s=end, full_rgb=full_rgb, select=select)  # fails fast
     try:
         if not isinstance(model, CamModel):
-            use_threads_per_pass()  # passes run two at a time (pipeline.stream)
+            if not chain_runs_the_model(model, multi, refine, boxes, scale):
+                use_threads_per_pass()  # passes run two at a time (pipeline.stream)
             cm = load_model(model)
         else:
             cm = model

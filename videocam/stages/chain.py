@@ -87,6 +87,29 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
     return stages
 
 
+def chain_runs_the_model(model=None, multi: bool = False, refine: bool = True, boxes: str = "union",
+                         scale: str = "fixed") -> bool:
+    """Whether `build_stages` with these options adds a stage that runs the model itself.
+
+    They are `--multi`'s second look (`Refine`), `--scale adaptive` and a small-data recipe
+    model's `Verify` (read from the model file, before TensorFlow starts). Their passes run one at
+    a time inside the chain, where a pass on every core beats two passes in flight on half the
+    cores each (`videocam.model._backend.threads_per_pass`): `--multi` CSV-only on the demo video,
+    2 cores, 150-153 fps against 115-118. `model`: a path or None (the default model).
+    """
+    if (multi and refine and boxes != "all") or scale == "adaptive":
+        return True
+    import zipfile
+
+    from videocam.model.cam_model import default_model_path
+    from videocam.model.info import read_info
+    try:
+        info = read_info(default_model_path() if model is None else model)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # load_model says what is wrong, later
+        return False
+    return bool(info and (info.extra or {}).get("verify"))
+
+
 def check_stage_options(threshold=0.2, nobody=None, smooth=None, boxes="union", norm="max",
                         batch=None, scale="fixed", steady=None) -> None:
     """Usage errors for the options `run` and `live` share, before anything is opened."""
