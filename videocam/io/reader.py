@@ -22,9 +22,6 @@ _DEFAULT_FPS = 25.0
 _MAX_DEMUX_ERRORS = 64
 # Demuxers FFmpeg uses for single still images: a picture is not a video.
 _IMAGE_FORMATS = ("image2",)
-# pixel formats whose model-size copy is scaled in its own format first and converted to RGB
-# after (8-bit 4:2:0, nearly every video); others convert, then scale, in one step
-_SCALE_BEFORE_COLOUR = ("yuv420p", "yuvj420p")
 
 # --------------------------------------------------------------------------- #
 # Reading
@@ -144,7 +141,6 @@ class VideoReader:
         # (0.59 against 0.23 ms for both conversions of a 640x360 frame).
         self._rgb_scaler = VideoReformatter()
         self._model_scaler = VideoReformatter()
-        self._model_rgb = VideoReformatter()  # the small frame's colour conversion (`_to_model`)
         self._done = False
         self._timeline = _Timeline()
 
@@ -487,16 +483,9 @@ class VideoReader:
         rot = self._frame_rotation  # the turn `_to_rgb` just gave this frame
         if rot in (90, 270):
             th, tw = tw, th  # scale first, then turn, as the full frame is turned
-        threads = self.threads or 0
         try:
-            if f.format.name in _SCALE_BEFORE_COLOUR and th % 2 == 0 and tw % 2 == 0:
-                # scale the planes, then convert the small frame: converting all 640x360 pixels to
-                # RGB first is work the model never sees (0.25 -> 0.14 core-ms a 640x360 frame)
-                half = self._model_scaler.reformat(f, width=tw, height=th, interpolation="AREA", threads=threads)
-                small = self._model_rgb.reformat(half, format="rgb24", threads=threads).to_ndarray()
-            else:
-                small = self._model_scaler.reformat(f, width=tw, height=th, format="rgb24",
-                                                    interpolation="AREA", threads=threads).to_ndarray()
+            small = self._model_scaler.reformat(f, width=tw, height=th, format="rgb24",
+                                                interpolation="AREA", threads=self.threads or 0).to_ndarray()
         except (av.error.FFmpegError, ValueError):
             return None  # the caller falls back to resizing the full frame
         if rot:
