@@ -81,3 +81,29 @@ def test_multi_runs_refine_by_default_and_no_refine_leaves_it_out(tiny_model):
     assert names[-1] == "Refine"
     assert "Refine" not in [type(s).__name__ for s in build_stages(tiny_model, multi=True, refine=False)]
     assert "Refine" not in [type(s).__name__ for s in build_stages(tiny_model)]
+
+
+class SoftColourModel(ColourModel):
+    """As ColourModel, with each colour's share of the crop as its probability."""
+
+    def probs_and_cams(self, x):
+        _, cams = super().probs_and_cams(x)
+        share = cams[:, :2].mean(axis=(2, 3))
+        probs = np.concatenate([share, (share.sum(axis=1, keepdims=True) == 0)], axis=1).astype(np.float32)
+        return probs / probs.sum(axis=1, keepdims=True), cams
+
+
+def test_the_largest_box_stays_when_its_crop_names_the_neighbour_and_boxes_its_own_evidence():
+    """A real person's map blurred over a neighbour gives the largest box, whose crop is most of the
+    frame and names the neighbour: it stays (its class is still in the crop), boxed from its own map
+    minus the neighbour's; a small look-alike box whose crop names another class still goes."""
+    from videocam.stages.localize import iou
+    red = Box("red", 0.6, 5, 15, 45, 85)
+    blurred_green = Box("green", 0.4, 5, 15, 135, 85)  # spans both people: the largest box
+    look_alike = Box("green", 0.1, 12, 22, 38, 78)  # green on the red person: its crop names red
+    r, = Refine(SoftColourModel(), torso=False)([frame_result([red, blurred_green, look_alike])])
+    assert [b.label for b in r.boxes] == ["red", "green"]
+    green = r.boxes[1]
+    assert iou(green, Box("green", 1, 100, 30, 130, 80)) > 0.85  # the green person alone, not both
+    dropped, = Refine(SoftColourModel(), torso=False, largest_min_p=0.9)([frame_result([red, blurred_green])])
+    assert [b.label for b in dropped.boxes] == ["red"]  # under the floor: dropped, as before
