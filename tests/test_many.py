@@ -223,3 +223,15 @@ def test_ray_missing_is_one_line(monkeypatch, tmp_path, capsys):
     assert main(["run", str(tmp_path / "a.mp4"), "--engine", "ray", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: --engine ray needs Ray")
+
+
+def test_cli_many_passes_every_stage_option_on(tiny_model_path, archive, tmp_path):
+    """`run DIR` takes the same stage flags as `run FILE` (--steady, --no-refine, --no-lead ... were dropped)."""
+    import json
+
+    from videocam.cli.main import main
+    code = main(["run", str(archive / "s1"), "--model", str(tiny_model_path), "--out", str(tmp_path), "--no-mp4",
+                 "--multi", "--no-refine", "--no-lead", "--steady", "3"])
+    assert code == 0
+    settings = json.loads((tmp_path / "ep.cam.json").read_text())["settings"]
+    assert settings["multi"] is True and settings["refine"] is False and settings["lead"] is False

@@ -78,7 +78,7 @@ def test_frames_with_fewer_than_two_boxes_cost_no_pass():
 def test_multi_runs_refine_by_default_and_no_refine_leaves_it_out(tiny_model):
     from videocam.stages.chain import build_stages
     names = [type(s).__name__ for s in build_stages(tiny_model, multi=True)]
-    assert names[-1] == "Refine"
+    assert names[-2:] == ["Refine", "Lead"]
     assert "Refine" not in [type(s).__name__ for s in build_stages(tiny_model, multi=True, refine=False)]
     assert "Refine" not in [type(s).__name__ for s in build_stages(tiny_model)]
 

@@ -26,6 +26,7 @@ def cmd_benchmark(a) -> int:
         scale=a.scale, batch=a.batch, aspect=a.aspect, steady=a.steady, torso=not a.no_torso,
         panel=not a.no_panel,
         refine=not a.no_refine,
+        lead=not a.no_lead,
     )
     print(format_table(result, markdown=a.markdown))
     if a.json:

@@ -49,6 +49,7 @@ def cmd_live(a) -> int:
         multi=a.multi, smooth=a.smooth, scale=a.scale, batch=a.batch, steady=a.steady, torso=not a.no_torso,
         panel=not a.no_panel,
         refine=not a.no_refine,
+        lead=not a.no_lead,
     )
     print(summary.describe(), flush=True)
     return summary.exit_code

@@ -67,6 +67,7 @@ def cmd_many(a) -> int:
         csv=not a.no_csv, skip_done=a.skip_done, address=a.address, workers=a.workers, chunk_s=a.chunk,
         progress=True, batch=a.batch, threshold=a.threshold, boxes=a.boxes, norm=a.norm, start=a.start,
         end=a.end, aspect=a.aspect, nobody=a.nobody, multi=a.multi, smooth=a.smooth, scale=a.scale,
+        steady=a.steady, torso=not a.no_torso, panel=not a.no_panel, refine=not a.no_refine, lead=not a.no_lead,
         precision=a.precision, every=a.every, fps=a.fps,
     )
     print(summary.describe())
@@ -81,7 +82,7 @@ def cmd_run(a) -> int:
         a.input[0], model=a.model, out_dir=a.out, gif=a.gif, mp4=not a.no_mp4, csv=not a.no_csv,
         batch=a.batch, threshold=a.threshold, boxes=a.boxes, norm=a.norm, start=a.start, end=a.end,
         aspect=a.aspect, nobody=a.nobody, multi=a.multi, smooth=a.smooth, scale=a.scale, steady=a.steady,
-        torso=not a.no_torso, panel=not a.no_panel, refine=not a.no_refine, progress=True,
+        torso=not a.no_torso, panel=not a.no_panel, refine=not a.no_refine, lead=not a.no_lead, progress=True,
         precision=a.precision, every=a.every, fps=a.fps,
     )
     from videocam.model.cam_model import demo_model_note

@@ -114,6 +114,7 @@ def run_live(
     torso: bool = True,
     panel: bool = True,
     refine: bool = True,
+    lead: bool = True,
     realtime: bool = True,
     capture_factory: Callable | None = None,
     window=None,
@@ -159,7 +160,7 @@ def run_live(
         if cm.gradcam:
             summary.notes.append(f"the model has no GAP head: using Grad-CAM on layer {cm.cam_layer_name}")
         stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale, steady, torso, panel,
-                              refine=refine)
+                              refine=refine, lead=lead)
         size = cm.input_size_for(src.width, src.height, aspect)
         src.scale_for_model(size)
         cm.probs_and_cams(np.zeros((batch, size[0], size[1], 3), np.float32))  # trace now, not on frame 1

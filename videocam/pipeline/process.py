@@ -112,6 +112,7 @@ def process_video(
     torso: bool = True,
     panel: bool = True,
     refine: bool = True,
+    lead: bool = True,
     progress: bool = False,
     precision: str = "float32",
     on_result: Callable[[FrameResult, np.ndarray], None] | None = None,
@@ -180,7 +181,7 @@ def process_video(
             smooth = max(0, round(k * share))
             steady = max(0, round((STEADY_K if steady is None else int(steady)) * share))
         stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale, steady,
-                              torso, panel, refine=refine)  # may refuse the model
+                              torso, panel, refine=refine, lead=lead)  # may refuse the model
         if any(getattr(s, "needs_full_rgb", False) for s in stages):
             reader.full_rgb = True  # a stage crops the full-size picture (Verify), drawn or not
         if not reader.full_rgb:  # nothing drawn: the model fills the cores, one decoding thread may do
@@ -190,7 +191,7 @@ def process_video(
                        stages, aspect, progress, on_result, handle_signals, warmup_until)
     finally:
         reader.close()
-    settings = dict(multi=bool(multi), refine=bool(multi and refine), threshold=threshold, boxes=boxes, norm=norm,
+    settings = dict(multi=bool(multi), refine=bool(multi and refine), lead=bool(multi and lead), threshold=threshold, boxes=boxes, norm=norm,
                     nobody=nobody, smooth=smooth,
                     scale=scale, aspect=aspect, start=start, end=end, batch=batch or DEFAULT_BATCH, precision=precision)
     _record_run(summary, out_dir, input_path, cm, settings)

@@ -56,14 +56,17 @@ def build_chain(*, smooth: int = 0, smooth_kw: dict | None = None, nobody_below:
 def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str = "max",
                  nobody: float | None = None, multi: bool = False, smooth: int | None = None,
                  scale: str = "fixed", steady: int | None = None, torso: bool = True,
-                 panel: bool = True, verify: dict | bool | None = None, refine: bool = True) -> list[Stage]:
+                 panel: bool = True, verify: dict | bool | None = None, refine: bool = True,
+                 lead: bool = True) -> list[Stage]:
     """The chain `run` and `live` use for a model, with their defaults filled in.
 
     `verify`: None follows the model file (a model of the small-data recipe carries `extra.verify`:
     then `videocam.stages.verify.Verify` ends the chain and names and boxes each frame from crops
     around its CAM peaks), False leaves it out, a dict gives its constants. `nobody` is then the
     crops' acceptance. `refine` (with `multi`, without Verify): `videocam.stages.refine.Refine` looks
-    again at each box of a frame with several, on a crop.
+    again at each box of a frame with several, on a crop. `lead` (with `multi`, without Verify):
+    `videocam.stages.lead.Lead` names a frame of several boxes for the one reaching highest, with
+    `steady`'s hysteresis.
     """
     from videocam.stages.steady import STEADY_K
     nobody_given = nobody
@@ -84,6 +87,9 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
     elif multi and refine and boxes != "all":
         from videocam.stages.refine import Refine
         stages.append(Refine(model, threshold=threshold, norm=norm, mode=boxes, torso=torso))
+    if multi and lead and not verify:
+        from videocam.stages.lead import Lead
+        stages.append(Lead(k=STEADY_K if steady is None else int(steady)))
     return stages
 
 
