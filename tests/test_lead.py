@@ -58,3 +58,11 @@ def test_multi_ends_with_lead_unless_turned_off(tiny_model):
     assert "Lead" not in [type(s).__name__ for s in build_stages(tiny_model, multi=True, lead=False)]
     assert "Lead" not in [type(s).__name__ for s in build_stages(tiny_model)]
     assert build_stages(tiny_model, multi=True, steady=0)[-1].k == 0  # --steady 0: no hysteresis here either
+
+
+def test_a_frame_that_lost_the_held_persons_box_keeps_the_name():
+    """In a panel, the second look sometimes drops the held person's box: the name stays (no trading)."""
+    panel = [result(i, [("ann", 10, 5), ("bob", 60, 15)] + ([("cy", 110, 20)] if i % 4 == 3 else [])) for i in range(8)]
+    for r in panel[2::3]:  # ann's box dropped here
+        r.boxes = [b for b in r.boxes if b.label != "ann"] + [Box("cy", 0.5, 110, 20, 140, 90)]
+    assert {r.label for r in Lead()(panel)} == {"ann"}

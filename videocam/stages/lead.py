@@ -12,8 +12,11 @@ size 0.51, where the sizes differ by 4-8%).
 `Lead` (last in the `--multi` chain, after `Refine`) names each frame of two or more boxes for that
 person, with `Steady`'s hysteresis over the several-box frames of a shot: a running share of each
 person's votes since the last cut (`notes["cut"]`, from `Smooth`), and a switch only when another
-boxed person's share is `margin` higher, so people of about the same size do not trade the label.
-Frames with fewer than two boxes keep the label the chain gave them.
+person's share is `margin` higher, so people of about the same size do not trade the label (nor
+does a frame whose box of the held person was dropped: a first version handed the label to a boxed
+person then, and traded it back and forth in panels). Once most people frames of a shot had several
+boxes, every people frame of the shot takes the held name; before that, and in shots of one person
+with a stray second box, frames keep the label the chain gave them.
 """
 from __future__ import annotations
 
@@ -23,8 +26,8 @@ from videocam.types import NOBODY, FrameResult
 
 __all__ = ["Lead", "LEAD_K", "LEAD_MARGIN"]
 
-# chosen on tuning seeds 201-205 (0.3-0.9; 0.8: the 2+-people label 0.664 against 0.702 at 0.6, flicker
-# 1.12 against 1.23, worst seed 1.33 against 1.67), checked on 206-210; the window is Steady's
+# chosen on tuning seeds 201-205 (0.4-0.9; 0.8: the 2+-people label 0.684 against 0.710 at 0.6, flicker
+# 1.00 against 1.06, worst seed 1.00 against 1.17), checked on 206-210; the window is Steady's
 LEAD_K = STEADY_K
 LEAD_MARGIN = 0.8
 
@@ -64,12 +67,11 @@ class Lead(FollowsStream):
             a = max(1.0 / self._n, 2.0 / (self.k + 1.0)) if self.k > 0 else 1.0
             for name in set(self._votes) | {highest}:
                 self._votes[name] = (1.0 - a) * self._votes.get(name, 0.0) + a * (name == highest)
-            boxed = {b.label for b in r.boxes}
-            if self._held not in boxed:
-                self._held = max(boxed, key=lambda name: self._votes.get(name, 0.0))
-            else:
-                best = max(boxed, key=lambda name: self._votes.get(name, 0.0))
-                if self._votes.get(best, 0.0) > self._votes.get(self._held, 0.0) + self.margin:
+            if self._held is None:
+                self._held = highest
+            else:  # a frame that lost the held person's box does not hand the label over: votes do
+                best = max(self._votes, key=lambda name: self._votes[name])
+                if self._votes[best] > self._votes.get(self._held, 0.0) + self.margin:
                     self._held = best
             self._name(r)
         return results
