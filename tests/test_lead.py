@@ -56,6 +56,7 @@ def test_multi_ends_with_lead_unless_turned_off(tiny_model):
     from videocam.stages.chain import build_stages
     assert type(build_stages(tiny_model, multi=True)[-1]).__name__ == "Lead"
     assert "Lead" not in [type(s).__name__ for s in build_stages(tiny_model, multi=True, lead=False)]
+    assert "Lead" not in [type(s).__name__ for s in build_stages(tiny_model, multi=True, refine=False)]
     assert "Lead" not in [type(s).__name__ for s in build_stages(tiny_model)]
     assert build_stages(tiny_model, multi=True, steady=0)[-1].k == 0  # --steady 0: no hysteresis here either
 

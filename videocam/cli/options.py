@@ -89,7 +89,7 @@ def add_video_box_options(p) -> None:
                         "is cut out and run through the model again; a box whose crop names another class is "
                         "dropped, the others take their crop's box (one more pass per such frame)")
     p.add_argument("--no-lead", action="store_true",
-                   help="with --multi, turn off the lead rule (default on): a frame with several boxes is "
+                   help="with --multi and its second look, turn off the lead rule (default on): a frame with several boxes is "
                         "named for the person whose box reaches highest (the largest, when people are framed "
                         "to one lower edge), held through the shot as --steady holds a label")
     p.add_argument("--steady", type=int_at_least("--steady", 0), default=None, metavar="K",
