@@ -67,3 +67,18 @@ def test_a_frame_that_lost_the_held_persons_box_keeps_the_name():
     for r in panel[2::3]:  # ann's box dropped here
         r.boxes = [b for b in r.boxes if b.label != "ann"] + [Box("cy", 0.5, 110, 20, 140, 90)]
     assert {r.label for r in Lead()(panel)} == {"ann"}
+
+
+def test_with_smoothing_off_it_finds_the_cuts_itself(tiny_model):
+    """--smooth 0 leaves no notes["cut"]: the held name must not cross into the next shot."""
+    from videocam.stages.chain import build_stages
+    lead = build_stages(tiny_model, multi=True, smooth=0)[-1]
+    assert type(lead).__name__ == "Lead" and lead.cuts is not None
+    assert build_stages(tiny_model, multi=True)[-1].cuts is None  # Smooth marks the cuts
+
+    def pictured(r, value):
+        object.__setattr__(r.frame, "rgb", np.full((90, 160, 3), value, np.uint8))
+        return r
+    shot1 = [pictured(two_shot(i), 40) for i in range(6)]
+    shot2 = [pictured(two_shot(i, bob_top=30, ann_top=5), 220) for i in range(6, 12)]  # no cut mark
+    assert [r.label for r in lead(shot1 + shot2)] == ["bob"] * 6 + ["ann"] * 6

@@ -191,8 +191,8 @@ def process_video(
                        stages, aspect, progress, on_result, handle_signals, warmup_until)
     finally:
         reader.close()
-    settings = dict(multi=bool(multi), refine=bool(multi and refine), lead=bool(multi and lead), threshold=threshold, boxes=boxes, norm=norm,
-                    nobody=nobody, smooth=smooth,
+    settings = dict(multi=bool(multi), refine=bool(multi and refine), lead=bool(multi and refine and lead),
+                    threshold=threshold, boxes=boxes, norm=norm, nobody=nobody, smooth=smooth,
                     scale=scale, aspect=aspect, start=start, end=end, batch=batch or DEFAULT_BATCH, precision=precision)
     _record_run(summary, out_dir, input_path, cm, settings)
     if not summary.interrupted:

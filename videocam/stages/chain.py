@@ -91,7 +91,8 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
         stages.append(Refine(model, threshold=threshold, norm=norm, mode=boxes, torso=torso))
         if lead:  # it trusts several boxes to be several people, which the second look makes them
             from videocam.stages.lead import Lead
-            stages.append(Lead(k=STEADY_K if steady is None else int(steady)))
+            own_cuts = (DEFAULT_SMOOTH if smooth is None else int(smooth)) <= 1  # no Smooth, no notes["cut"]
+            stages.append(Lead(k=STEADY_K if steady is None else int(steady), own_cuts=own_cuts))
     return stages
 
 

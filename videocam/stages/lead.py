@@ -11,7 +11,8 @@ size 0.51, where the sizes differ by 4-8%).
 
 `Lead` (last in the `--multi` chain, after `Refine`) names each frame of two or more boxes for that
 person, with `Steady`'s hysteresis over the several-box frames of a shot: a running share of each
-person's votes since the last cut (`notes["cut"]`, from `Smooth`), and a switch only when another
+person's votes since the last cut (`notes["cut"]` from `Smooth`, or its own detector when smoothing
+is off), and a switch only when another
 person's share is `margin` higher, so people of about the same size do not trade the label (nor
 does a frame whose box of the held person was dropped: a first version handed the label to a boxed
 person then, and traded it back and forth in panels). Once most people frames of a shot had several
@@ -35,12 +36,18 @@ LEAD_MARGIN = 0.8
 class Lead(FollowsStream):
     """See the module doc. `k <= 0` names each several-box frame on its own (no hysteresis)."""
 
-    def __init__(self, k: int = LEAD_K, margin: float = LEAD_MARGIN) -> None:
+    def __init__(self, k: int = LEAD_K, margin: float = LEAD_MARGIN, own_cuts: bool = False) -> None:
         self.k = int(k)
         self.margin = float(margin)
+        self.cuts = None
+        if own_cuts:  # smoothing off: no `notes["cut"]`, so detect them here, as Steady does
+            from videocam.stages.smooth import CutDetector
+            self.cuts = CutDetector()
         self.reset()
 
     def reset(self) -> None:
+        if self.cuts is not None:
+            self.cuts.reset()
         self._new_shot()
         self._last_index = None
 
@@ -54,7 +61,7 @@ class Lead(FollowsStream):
     def __call__(self, results: list[FrameResult]) -> list[FrameResult]:
         for r in results:
             self._follow(r)
-            if r.notes.get("cut"):
+            if (self.cuts(r.frame.small) if self.cuts is not None else r.notes.get("cut")):
                 self._new_shot()
             if r.label == NOBODY or not r.boxes:
                 continue
