@@ -143,6 +143,15 @@ def use_threads_per_pass(cpus: int | None = None) -> None:
         _set_intra_op(_tf, _pass_threads)
 
 
+def pass_threads_in_use() -> str:
+    """What one forward pass may use, for reports: "N threads", or the backend's own choice."""
+    if backend() == "tensorflow":
+        n = tf().config.threading.get_intra_op_parallelism_threads()
+        if n:
+            return f"{n} thread{'s' if n > 1 else ''}"
+    return "all cores"
+
+
 def _set_intra_op(tf_mod, threads: int) -> None:
     try:
         tf_mod.config.threading.set_intra_op_parallelism_threads(int(threads))

@@ -335,8 +335,9 @@ def run_bench(model=None, video=None, frames: int = 300, batch: int | None = Non
     ratios of runs made back to back (a noisy machine drifts between runs),
     with their range.
     """
-    from videocam.model._backend import use_threads_per_pass
+    from videocam.model._backend import pass_threads_in_use, use_threads_per_pass
     from videocam.model.cam_model import load_model
+    from videocam.stages.chain import chain_runs_the_model
     from videocam.synth.video import make_video
 
     tmp = tempfile.TemporaryDirectory()
@@ -345,14 +346,16 @@ def run_bench(model=None, video=None, frames: int = 300, batch: int | None = Non
             video = Path(tmp.name) / "bench.mp4"
             make_video(video, Path(tmp.name) / "bench.truth.csv", seed=7, duration_s=frames / 25.0,
                        fps=25, size=(640, 360), progress=False)
-        use_threads_per_pass()  # as `run` does
+        if not chain_runs_the_model(model):
+            use_threads_per_pass()  # as `run` does
         cm = load_model(model)
+        pass_threads = pass_threads_in_use()
         if precision != "float32":
             cm.set_precision(precision)
         fr, fps, w, h = _frames(video, frames, cm)
         n = len(fr)
         log(f"model {model or 'bundled default'} ({', '.join(cm.classes)}), {n} frames {w}x{h}, "
-            f"{os.cpu_count()} CPUs, precision {precision}")
+            f"{os.cpu_count()} CPUs, {pass_threads} per forward pass, precision {precision}")
         by_batch = model_ceiling(cm, fr, sorted(set(BATCHES) | ({batch} if batch else set())))
         best_b = max(by_batch, key=by_batch.get)
         b = batch or best_b
@@ -379,7 +382,7 @@ def run_bench(model=None, video=None, frames: int = 300, batch: int | None = Non
         base = rows[0][1]
         bounds = packing_bounds(core, base, os.cpu_count() or 1)
         report = {
-            "frames": n, "size": [w, h], "batch": b, "precision": precision,
+            "frames": n, "size": [w, h], "batch": b, "precision": precision, "threads_per_pass": pass_threads,
             "model_fps_by_batch": {str(k): round(v, 1) for k, v in by_batch.items()},
             "model_in_flight": max(set(in_flight), key=in_flight.count),
             "repeat": max(1, int(repeat)),
