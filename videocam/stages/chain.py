@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 
 from videocam.errors import UsageError
 from videocam.stages.decide import DEFAULT_NOBODY_BELOW, Decide
-from videocam.stages.localize import Localize
+from videocam.stages.localize import ONE_PERSON_UNION_PEAK, UNION_PEAK, Localize
 from videocam.types import NOBODY, FrameResult
 
 Stage = Callable[[list[FrameResult]], list[FrameResult]]
@@ -49,7 +49,8 @@ def build_chain(*, smooth: int = 0, smooth_kw: dict | None = None, nobody_below:
     if rescale_model is not None:
         from videocam.stages.rescale import Rescale
         stages.append(Rescale(rescale_model))  # refuses FC-head models
-    stages.append(Localize(threshold=threshold, norm=norm, mode=boxes, torso=torso, panel=panel))
+    stages.append(Localize(threshold=threshold, norm=norm, mode=boxes, torso=torso, panel=panel,
+                           union_peak=UNION_PEAK if multi else ONE_PERSON_UNION_PEAK))
     return stages
 
 
