@@ -109,3 +109,18 @@ def test_union_boxes_face_and_tie_together_but_not_weak_blobs():
     (union,) = cam_boxes(cam, 280, 280, mode="union")
     assert union.y1 > largest.y1 + 80          # reaches down to the tie
     assert union.x0 > 50 and union.y0 >= 20    # leaves the weak blob out
+
+
+def test_one_person_union_takes_a_face_lit_under_half_the_ties_peak(tiny_model):
+    """Tuning seed 207: the tie at 1.0, the face a separate region at 0.45. The default chain (one
+    person boxed) joins it at 0.4; --multi keeps 0.5, where a weaker region may be a neighbour's."""
+    from videocam.stages.chain import build_stages
+    from videocam.stages.localize import ONE_PERSON_UNION_PEAK, UNION_PEAK, Localize, cam_boxes
+    cam = np.zeros((14, 14), np.float32)
+    cam[5:8, 6:9] = 0.45   # face
+    cam[11:14, 5:9] = 1.0  # tie
+    tie_only = cam_boxes(cam, 224, 224, mode="union", union_peak=UNION_PEAK)[0]
+    both = cam_boxes(cam, 224, 224, mode="union", union_peak=ONE_PERSON_UNION_PEAK)[0]
+    assert tie_only.y0 > 150 and both.y0 < 100 and both.y1 == tie_only.y1
+    localize = {m: next(s for s in build_stages(tiny_model, multi=m) if isinstance(s, Localize)) for m in (False, True)}
+    assert localize[False].union_peak == ONE_PERSON_UNION_PEAK and localize[True].union_peak == UNION_PEAK
