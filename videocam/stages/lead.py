@@ -21,7 +21,7 @@ with a stray second box, frames keep the label the chain gave them.
 """
 from __future__ import annotations
 
-from videocam.stages.smooth import FollowsStream
+from videocam.stages.smooth import FollowsShots
 from videocam.stages.steady import STEADY_K
 from videocam.types import NOBODY, FrameResult
 
@@ -33,21 +33,17 @@ LEAD_K = STEADY_K
 LEAD_MARGIN = 0.8
 
 
-class Lead(FollowsStream):
+class Lead(FollowsShots):
     """See the module doc. `k <= 0` names each several-box frame on its own (no hysteresis)."""
 
     def __init__(self, k: int = LEAD_K, margin: float = LEAD_MARGIN, own_cuts: bool = False) -> None:
         self.k = int(k)
         self.margin = float(margin)
-        self.cuts = None
-        if own_cuts:  # smoothing off: no `notes["cut"]`, so detect them here, as Steady does
-            from videocam.stages.smooth import CutDetector
-            self.cuts = CutDetector()
+        self._watch_cuts(own_cuts)  # smoothing off: no `notes["cut"]`, so its own detector
         self.reset()
 
     def reset(self) -> None:
-        if self.cuts is not None:
-            self.cuts.reset()
+        self._reset_cuts()
         self._new_shot()
         self._last_index = None
 
@@ -61,7 +57,7 @@ class Lead(FollowsStream):
     def __call__(self, results: list[FrameResult]) -> list[FrameResult]:
         for r in results:
             self._follow(r)
-            if (self.cuts(r.frame.small) if self.cuts is not None else r.notes.get("cut")):
+            if self._is_cut(r):
                 self._new_shot()
             if r.label == NOBODY or not r.boxes:
                 continue

@@ -148,6 +148,23 @@ class FollowsStream:
         self._last_index = idx
 
 
+class FollowsShots(FollowsStream):
+    """For stages whose state lasts a shot: cuts come from `Smooth` (`notes["cut"]`), or, with
+    smoothing off (`own_cuts`), from a cut detector of their own."""
+
+    cuts: "CutDetector | None" = None
+
+    def _watch_cuts(self, own_cuts: bool) -> None:
+        self.cuts = CutDetector() if own_cuts else None
+
+    def _reset_cuts(self) -> None:
+        if self.cuts is not None:
+            self.cuts.reset()
+
+    def _is_cut(self, r: FrameResult) -> bool:
+        return self.cuts(r.frame.small) if self.cuts is not None else bool(r.notes.get("cut"))
+
+
 class Smooth(FollowsStream):
     """EMA over about `k` frames of `probs` and `cams`, carried across batches.
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from videocam.stages.smooth import FollowsStream
+from videocam.stages.smooth import FollowsShots
 from videocam.types import NOBODY, FrameResult
 
 __all__ = ["Steady", "STEADY_K", "STEADY_MARGIN"]
@@ -31,16 +31,13 @@ STEADY_K = 40
 STEADY_MARGIN = 0.6
 
 
-class Steady(FollowsStream):
+class Steady(FollowsShots):
     """Label hysteresis within a shot (see module doc). `k <= 0` is off."""
 
     def __init__(self, k: int = STEADY_K, margin: float = STEADY_MARGIN, own_cuts: bool = False) -> None:
         self.k = int(k)
         self.margin = float(margin)
-        self.cuts = None
-        if own_cuts:
-            from videocam.stages.smooth import CutDetector
-            self.cuts = CutDetector()
+        self._watch_cuts(own_cuts)
         self.reset()
 
     @property
@@ -48,8 +45,7 @@ class Steady(FollowsStream):
         return self.k > 0
 
     def reset(self) -> None:
-        if self.cuts is not None:
-            self.cuts.reset()
+        self._reset_cuts()
         self._votes: np.ndarray | None = None
         self._n = 0
         self._label: str | None = None
@@ -60,7 +56,7 @@ class Steady(FollowsStream):
             return results
         for r in results:
             self._follow(r)
-            cut = self.cuts(r.frame.small) if self.cuts is not None else bool(r.notes.get("cut"))
+            cut = self._is_cut(r)
             names = list(r.classes) + ([NOBODY] if NOBODY not in r.classes else [])
             vote = np.zeros(len(names), np.float32)
             vote[names.index(r.label) if r.label in names else len(names) - 1] = 1.0
