@@ -74,24 +74,27 @@ def add_box_options(p) -> None:
                    help="squash frames to the model's square input (default), or keep the aspect ratio")
 
 
+# The video stages' rules that are on by default, and what turning each off gives up.
+STAGE_SWITCHES = (
+    ("--no-torso", "turn off the torso rule (default on): the one box of a frame, when at least 0.3 of the frame "
+                   "wide, reaches down to the frame's bottom edge and is 1.1x as wide (a close-up or medium shot "
+                   "frames a person from the chest up; the CAM stops at the tie)"),
+    ("--no-panel", "turn off the panel rule (default on): when a frame has 3 or more boxes, all under 0.7 of the "
+                   "frame tall (a panel in a wide shot, with --multi), each shrinks about its centre to 0.6x the "
+                   "width and 0.8x the height (a 14x14 map boxes small people too large)"),
+    ("--no-refine", "with --multi, turn off the second look (default on): each box of a frame with several is cut "
+                    "out and run through the model again; a box whose crop names another class is dropped unless "
+                    "it is the frame's largest, the others take their crop's box (one more pass per such frame)"),
+    ("--no-lead", "with --multi and its second look, turn off the lead rule (default on): a frame with several "
+                  "boxes is named for the person whose box reaches highest (the largest, when people are framed "
+                  "to one lower edge), held through the shot as --steady holds a label"),
+)
+
+
 def add_video_box_options(p) -> None:
     """Box and label rules of the video stages (not of still images)."""
-    p.add_argument("--no-torso", action="store_true",
-                   help="turn off the torso rule (default on): the one box of a frame, when at least "
-                        "0.3 of the frame wide, reaches down to the frame's bottom edge and is 1.1x as wide "
-                        "(a close-up or medium shot frames a person from the chest up; the CAM stops at the tie)")
-    p.add_argument("--no-panel", action="store_true",
-                   help="turn off the panel rule (default on): when a frame has 3 or more boxes, all under "
-                        "0.7 of the frame tall (a panel in a wide shot, with --multi), each shrinks about its "
-                        "centre to 0.6x the width and 0.8x the height (a 14x14 map boxes small people too large)")
-    p.add_argument("--no-refine", action="store_true",
-                   help="with --multi, turn off the second look (default on): each box of a frame with several "
-                        "is cut out and run through the model again; a box whose crop names another class is "
-                        "dropped, the others take their crop's box (one more pass per such frame)")
-    p.add_argument("--no-lead", action="store_true",
-                   help="with --multi and its second look, turn off the lead rule (default on): a frame with several boxes is "
-                        "named for the person whose box reaches highest (the largest, when people are framed "
-                        "to one lower edge), held through the shot as --steady holds a label")
+    for flag, text in STAGE_SWITCHES:
+        p.add_argument(flag, action="store_true", help=text)
     p.add_argument("--steady", type=int_at_least("--steady", 0), default=None, metavar="K",
                    help="label hysteresis within a shot: keep the label unless another one's share of "
                         "the last ~K frames' decisions is 0.6 higher; reset at cuts (0 = off; default 40)")
