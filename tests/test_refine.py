@@ -107,3 +107,25 @@ def test_the_largest_box_stays_when_its_crop_names_the_neighbour_and_boxes_its_o
     assert iou(green, Box("green", 1, 100, 30, 130, 80)) > 0.85  # the green person alone, not both
     dropped, = Refine(SoftColourModel(), torso=False, largest_min_p=0.9)([frame_result([red, blurred_green])])
     assert [b.label for b in dropped.boxes] == ["red"]  # under the floor: dropped, as before
+
+
+def test_a_crops_box_is_its_maps_largest_region_not_a_neighbours_patch_too():
+    """The crop's map of one person may light a neighbour's tie, a region of its own: the box
+    takes the largest region (a union of regions reached over the neighbour)."""
+    red, green = Box("red", 0.6, 5, 15, 45, 85), Box("green", 0.4, 95, 25, 135, 85)
+    f = frame_result([red, green])
+    f.frame.rgb[60:70, 55:62] = (255, 0, 0)  # a red tie on the way to the green person, inside red's crop
+    r, = Refine(ColourModel(), torso=False)([f])
+    assert [b.label for b in r.boxes] == ["red", "green"]
+    assert r.boxes[0].x1 <= 45  # the red person (10..40), not out to the patch at 55..62
+
+
+def test_two_people_left_take_the_torso_rule_a_two_shot_reaches_the_bottom_edge():
+    from videocam.stages.refine import TWO_SHOT_MIN_WIDTH
+    red, green = Box("red", 0.6, 5, 15, 45, 85), Box("green", 0.4, 95, 25, 135, 85)
+    tight, = Refine(ColourModel(), torso=False)([frame_result([red, green])])
+    shot, = Refine(ColourModel(), torso=True)([frame_result([red, green])])
+    assert all(b.y1 < 90 for b in tight.boxes)  # the maps stop where the colour does (y 80)
+    for a, b in zip(tight.boxes, shot.boxes):
+        assert a.x1 - a.x0 >= TWO_SHOT_MIN_WIDTH * 160
+        assert b.y1 == 90 and b.y0 == a.y0 and b.x1 - b.x0 > a.x1 - a.x0  # down to the edge, wider
