@@ -231,7 +231,8 @@ def test_cli_many_passes_every_stage_option_on(tiny_model_path, archive, tmp_pat
 
     from videocam.cli.main import main
     code = main(["run", str(archive / "s1"), "--model", str(tiny_model_path), "--out", str(tmp_path), "--no-mp4",
-                 "--multi", "--no-refine", "--no-lead", "--steady", "3"])
+                 "--multi", "--no-fill", "--no-lead", "--steady", "3"])
     assert code == 0
     settings = json.loads((tmp_path / "ep.cam.json").read_text())["settings"]
-    assert settings["multi"] is True and settings["refine"] is False and settings["lead"] is False
+    assert settings["multi"] is True and settings["refine"] is True
+    assert settings["fill"] is False and settings["lead"] is False

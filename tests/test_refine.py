@@ -51,7 +51,7 @@ def test_a_box_whose_crop_names_another_class_goes_and_the_others_take_their_cro
     look_alike = Box("green", 0.3, 12, 22, 38, 78)  # green's map on the red person
     model = ColourModel()
     r, = Refine(model, torso=False)([frame_result([red, green, look_alike])])
-    assert model.passes == 1  # every crop of the batch in one pass
+    assert model.passes == 2  # every box's crop of the batch in one pass, the row's windows in one more
     assert [b.label for b in r.boxes] == ["red", "green"]
     from videocam.stages.localize import iou
     truth = {"red": Box("red", 1, 10, 20, 40, 80), "green": Box("green", 1, 100, 30, 130, 80)}
@@ -64,8 +64,23 @@ def test_one_box_left_gets_the_whole_frame_box_and_the_one_box_rule():
     red, look_alike = Box("red", 0.6, 5, 15, 45, 85), Box("green", 0.3, 12, 22, 38, 78)
     f = frame_result([red, look_alike])
     whole = cam_boxes(f.cams[0], 160, 90, label="red", score=0.6, mode="union")[0]
-    r, = Refine(ColourModel(), torso=True)([f])
+    r, = Refine(ColourModel(), torso=True, fill=False)([f])
     assert r.boxes == [torso_box(whole, 160, 90)]  # as Localize boxes a frame with one box
+
+
+def test_a_person_nobody_boxed_is_found_by_a_window_along_the_row():
+    """The frame's map boxed red twice (a look-alike green on the red person) and never the green
+    person: the look-alike goes, and a window of the row finds the green person."""
+    from videocam.stages.localize import iou
+    from videocam.stages.refine import FILL_MIN_P
+    red, look_alike = Box("red", 0.6, 5, 15, 45, 85), Box("green", 0.3, 12, 22, 38, 78)
+    r, = Refine(ColourModel(), torso=False)([frame_result([red, look_alike])])
+    assert [b.label for b in r.boxes] == ["red", "green"]
+    assert iou(r.boxes[1], Box("green", 1, 100, 30, 130, 80)) > 0.7 and r.boxes[1].score >= FILL_MIN_P
+    f = frame_result([red, look_alike])
+    f.frame.rgb[:, 60:] = 0  # nobody else: the windows name nobody, and red is boxed already
+    r, = Refine(ColourModel(), torso=False)([f])
+    assert [b.label for b in r.boxes] == ["red"]
 
 
 def test_frames_with_fewer_than_two_boxes_cost_no_pass():

@@ -1,7 +1,7 @@
 """`videocam benchmark --seeds 101-120 [--multi] [--json FILE]`: the many-seed benchmark."""
 from __future__ import annotations
 
-from videocam.cli.options import add_stage_options, nonneg_float
+from videocam.cli.options import add_stage_options, nonneg_float, stage_switches
 
 
 def cmd_benchmark(a) -> int:
@@ -23,10 +23,7 @@ def cmd_benchmark(a) -> int:
     result = run_benchmark(
         seeds, model=a.model, cache=a.cache, out=a.out, duration_s=a.duration, progress=True,
         multi=a.multi, smooth=a.smooth, threshold=a.threshold, boxes=a.boxes, norm=a.norm, nobody=a.nobody,
-        scale=a.scale, batch=a.batch, aspect=a.aspect, steady=a.steady, torso=not a.no_torso,
-        panel=not a.no_panel,
-        refine=not a.no_refine,
-        lead=not a.no_lead,
+        scale=a.scale, batch=a.batch, aspect=a.aspect, steady=a.steady, **stage_switches(a),
     )
     print(format_table(result, markdown=a.markdown))
     if a.json:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from videocam.cli.options import add_stage_options, int_at_least
+from videocam.cli.options import add_stage_options, int_at_least, stage_switches
 
 
 def register(subparsers) -> None:
@@ -46,10 +46,7 @@ def cmd_live(a) -> int:
         a.source, model=a.model, record=a.record, csv=a.csv,
         display=False if a.no_display else None, max_frames=a.max_frames,
         threshold=a.threshold, boxes=a.boxes, norm=a.norm, aspect=a.aspect, nobody=a.nobody,
-        multi=a.multi, smooth=a.smooth, scale=a.scale, batch=a.batch, steady=a.steady, torso=not a.no_torso,
-        panel=not a.no_panel,
-        refine=not a.no_refine,
-        lead=not a.no_lead,
+        multi=a.multi, smooth=a.smooth, scale=a.scale, batch=a.batch, steady=a.steady, **stage_switches(a),
     )
     print(summary.describe(), flush=True)
     return summary.exit_code

@@ -88,7 +88,16 @@ STAGE_SWITCHES = (
     ("--no-lead", "with --multi and its second look, turn off the lead rule (default on): a frame with several "
                   "boxes is named for the person whose box reaches highest (the largest, when people are framed "
                   "to one lower edge), held through the shot as --steady holds a label"),
+    ("--no-fill", "with --multi and its second look, do not look for people nobody boxed (default: look): "
+                  "windows of a person's size along the row of people, where no box is, each cut out and run "
+                  "through the model; a person a window names with 0.7 or more is added (one more pass per such "
+                  "frame)"),
 )
+
+
+def stage_switches(a) -> dict:
+    """The stage rules as keyword arguments ({"torso": True, ...}): each on unless its --no- flag is given."""
+    return {flag[len("--no-"):]: not getattr(a, "no_" + flag[len("--no-"):]) for flag, _ in STAGE_SWITCHES}
 
 
 def add_video_box_options(p) -> None:

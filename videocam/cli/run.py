@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from videocam.cli.options import add_stage_options, nonneg_float, positive_float, positive_int
+from videocam.cli.options import add_stage_options, nonneg_float, positive_float, positive_int, stage_switches
 
 
 def register(subparsers) -> None:
@@ -67,8 +67,7 @@ def cmd_many(a) -> int:
         csv=not a.no_csv, skip_done=a.skip_done, address=a.address, workers=a.workers, chunk_s=a.chunk,
         progress=True, batch=a.batch, threshold=a.threshold, boxes=a.boxes, norm=a.norm, start=a.start,
         end=a.end, aspect=a.aspect, nobody=a.nobody, multi=a.multi, smooth=a.smooth, scale=a.scale,
-        steady=a.steady, torso=not a.no_torso, panel=not a.no_panel, refine=not a.no_refine, lead=not a.no_lead,
-        precision=a.precision, every=a.every, fps=a.fps,
+        steady=a.steady, **stage_switches(a), precision=a.precision, every=a.every, fps=a.fps,
     )
     print(summary.describe())
     return summary.exit_code
@@ -82,8 +81,7 @@ def cmd_run(a) -> int:
         a.input[0], model=a.model, out_dir=a.out, gif=a.gif, mp4=not a.no_mp4, csv=not a.no_csv,
         batch=a.batch, threshold=a.threshold, boxes=a.boxes, norm=a.norm, start=a.start, end=a.end,
         aspect=a.aspect, nobody=a.nobody, multi=a.multi, smooth=a.smooth, scale=a.scale, steady=a.steady,
-        torso=not a.no_torso, panel=not a.no_panel, refine=not a.no_refine, lead=not a.no_lead, progress=True,
-        precision=a.precision, every=a.every, fps=a.fps,
+        **stage_switches(a), progress=True, precision=a.precision, every=a.every, fps=a.fps,
     )
     from videocam.model.cam_model import demo_model_note
     note = demo_model_note(a.model, summary.model_classes)

@@ -115,6 +115,7 @@ def run_live(
     panel: bool = True,
     refine: bool = True,
     lead: bool = True,
+    fill: bool = True,
     realtime: bool = True,
     capture_factory: Callable | None = None,
     window=None,
@@ -160,7 +161,7 @@ def run_live(
         if cm.gradcam:
             summary.notes.append(f"the model has no GAP head: using Grad-CAM on layer {cm.cam_layer_name}")
         stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale, steady, torso, panel,
-                              refine=refine, lead=lead)
+                              refine=refine, lead=lead, fill=fill)
         size = cm.input_size_for(src.width, src.height, aspect)
         src.scale_for_model(size)
         cm.probs_and_cams(np.zeros((batch, size[0], size[1], 3), np.float32))  # trace now, not on frame 1

@@ -113,6 +113,7 @@ def process_video(
     panel: bool = True,
     refine: bool = True,
     lead: bool = True,
+    fill: bool = True,
     progress: bool = False,
     precision: str = "float32",
     on_result: Callable[[FrameResult, np.ndarray], None] | None = None,
@@ -181,7 +182,7 @@ def process_video(
             smooth = max(0, round(k * share))
             steady = max(0, round((STEADY_K if steady is None else int(steady)) * share))
         stages = build_stages(cm, threshold, boxes, norm, nobody, multi, smooth, scale, steady,
-                              torso, panel, refine=refine, lead=lead)  # may refuse the model
+                              torso, panel, refine=refine, lead=lead, fill=fill)  # may refuse the model
         if any(getattr(s, "needs_full_rgb", False) for s in stages):
             reader.full_rgb = True  # a stage crops the full-size picture (Verify), drawn or not
         if not reader.full_rgb:  # nothing drawn: the model fills the cores, one decoding thread may do
@@ -192,6 +193,7 @@ def process_video(
     finally:
         reader.close()
     settings = dict(multi=bool(multi), refine=bool(multi and refine), lead=bool(multi and refine and lead),
+                    fill=bool(multi and refine and fill),
                     threshold=threshold, boxes=boxes, norm=norm, nobody=nobody, smooth=smooth,
                     scale=scale, aspect=aspect, start=start, end=end, batch=batch or DEFAULT_BATCH, precision=precision)
     _record_run(summary, out_dir, input_path, cm, settings)

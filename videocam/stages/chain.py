@@ -58,14 +58,15 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
                  nobody: float | None = None, multi: bool = False, smooth: int | None = None,
                  scale: str = "fixed", steady: int | None = None, torso: bool = True,
                  panel: bool = True, verify: dict | bool | None = None, refine: bool = True,
-                 lead: bool = True) -> list[Stage]:
+                 lead: bool = True, fill: bool = True) -> list[Stage]:
     """The chain `run` and `live` use for a model, with their defaults filled in.
 
     `verify`: None follows the model file (a model of the small-data recipe carries `extra.verify`:
     then `videocam.stages.verify.Verify` ends the chain and names and boxes each frame from crops
     around its CAM peaks), False leaves it out, a dict gives its constants. `nobody` is then the
     crops' acceptance. `refine` (with `multi`, without Verify): `videocam.stages.refine.Refine` looks
-    again at each box of a frame with several, on a crop. `lead` (after Refine):
+    again at each box of a frame with several, on a crop (`fill`: and along the row of people for
+    anyone nobody boxed). `lead` (after Refine):
     `videocam.stages.lead.Lead` names a frame of several boxes for the one reaching highest, with
     `steady`'s hysteresis; without the second look a quarter of the boxes of one-person frames are a
     look-alike's, and leading by them named 0.84 of one-person frames right (tuning seeds), so it
@@ -89,7 +90,7 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
         stages.append(Verify(model, **{**DEFAULTS, **given}))
     elif multi and refine and boxes != "all":
         from videocam.stages.refine import Refine
-        stages.append(Refine(model, threshold=threshold, norm=norm, mode=boxes, torso=torso))
+        stages.append(Refine(model, threshold=threshold, norm=norm, mode=boxes, torso=torso, fill=fill))
         if lead:  # it trusts several boxes to be several people, which the second look makes them
             from videocam.stages.lead import Lead
             own_cuts = (DEFAULT_SMOOTH if smooth is None else int(smooth)) <= 1  # no Smooth, no notes["cut"]
