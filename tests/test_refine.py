@@ -144,3 +144,21 @@ def test_two_people_left_take_the_torso_rule_a_two_shot_reaches_the_bottom_edge(
     for a, b in zip(tight.boxes, shot.boxes):
         assert a.x1 - a.x0 >= TWO_SHOT_MIN_WIDTH * 160
         assert b.y1 == 90 and b.y0 == a.y0 and b.x1 - b.x0 > a.x1 - a.x0  # down to the edge, wider
+
+
+def test_one_wide_box_over_two_people_is_split_into_each_persons_box():
+    """The frame's map spread over both people as one wide box: a row of windows through it
+    names the green person and the red one, each then boxed on its own."""
+    from videocam.stages.localize import iou
+    from videocam.stages.refine import may_hold_several
+    f = frame_result([Box("red", 0.9, 5, 15, 140, 85)])  # 135 wide, 70 tall: over both people
+    assert may_hold_several(f)
+    r, = Refine(ColourModel(), torso=False)([f])
+    assert sorted(b.label for b in r.boxes) == ["green", "red"]
+    truth = {"red": Box("red", 1, 10, 20, 40, 80), "green": Box("green", 1, 100, 30, 130, 80)}
+    assert all(iou(b, truth[b.label]) > 0.6 for b in r.boxes)
+    alone = frame_result([Box("red", 0.9, 5, 15, 140, 85)])
+    alone.frame.rgb[:, 60:] = 0  # one person under a wide box: the frame stays as it was
+    r, = Refine(ColourModel(), torso=False)([alone])
+    assert r.boxes == [Box("red", 0.9, 5, 15, 140, 85)]
+    assert not may_hold_several(frame_result([Box("red", 0.9, 5, 15, 60, 85)]))
