@@ -72,7 +72,7 @@ def test_a_person_nobody_boxed_is_found_by_a_window_along_the_row():
     """The frame's map boxed red twice (a look-alike green on the red person) and never the green
     person: the look-alike goes, and a window of the row finds the green person."""
     from videocam.stages.localize import iou
-    from videocam.stages.refine import FILL_MIN_P
+    from videocam.stages.row import FILL_MIN_P
     red, look_alike = Box("red", 0.6, 5, 15, 45, 85), Box("green", 0.3, 12, 22, 38, 78)
     r, = Refine(ColourModel(), torso=False)([frame_result([red, look_alike])])
     assert [b.label for b in r.boxes] == ["red", "green"]
@@ -150,7 +150,7 @@ def test_one_wide_box_over_two_people_is_split_into_each_persons_box():
     """The frame's map spread over both people as one wide box: a row of windows through it
     names the green person and the red one, each then boxed on its own."""
     from videocam.stages.localize import iou
-    from videocam.stages.refine import may_hold_several
+    from videocam.stages.row import may_hold_several
     f = frame_result([Box("red", 0.9, 5, 15, 140, 85)])  # 135 wide, 70 tall: over both people
     assert may_hold_several(f)
     r, = Refine(ColourModel(), torso=False)([f])
