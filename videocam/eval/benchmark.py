@@ -152,10 +152,7 @@ def run_benchmark(seeds: Sequence[int], model=None, cache=DEFAULT_CACHE, out=Non
     from tqdm import tqdm
 
     from videocam.eval.score import score_files
-    from videocam.model._backend import use_threads_per_pass
-    from videocam.model.cam_model import CamModel, load_model
-    from videocam.pipeline.process import check_stage_options, process_video
-    from videocam.stages.chain import chain_runs_the_model
+    from videocam.pipeline.process import check_stage_options, load_for_run, process_video
 
     seeds = [int(s) for s in seeds]
     if not seeds:
@@ -164,10 +161,7 @@ def run_benchmark(seeds: Sequence[int], model=None, cache=DEFAULT_CACHE, out=Non
         raise UsageError(f"--duration must be > 0, got {duration_s}")
     keys = ("threshold", "nobody", "smooth", "boxes", "norm", "batch", "scale", "steady")
     check_stage_options(**{k: run_options[k] for k in keys if run_options.get(k) is not None})
-    if not isinstance(model, CamModel) and not chain_runs_the_model(
-            model, **{k: run_options[k] for k in ("multi", "refine", "boxes", "scale") if k in run_options}):
-        use_threads_per_pass()  # as `run` does
-    cm = model if isinstance(model, CamModel) else load_model(model)
+    cm = load_for_run(model, **run_options)
     cache = Path(cache)
     out = Path(out) if out is not None else cache / "runs"
     rows = []

@@ -309,19 +309,13 @@ def process_videos(inputs, engine: str = "local", model=None, out_dir="outputs",
 
 
 def _run_local(todo, summary, model, out, gif, mp4, csv, progress, on_error, warn, options) -> None:
-    from videocam.model._backend import use_threads_per_pass
-    from videocam.model.cam_model import CamModel, load_model
-    from videocam.pipeline.process import process_video
-    from videocam.stages.chain import chain_runs_the_model
+    from videocam.pipeline.process import load_for_run, process_video
 
     cm = None
     for row in todo:
         try:
             if cm is None:  # loaded with the first video that opens, so a bad model is one error
-                if not isinstance(model, CamModel) and not chain_runs_the_model(
-                        model, **{k: options[k] for k in ("multi", "refine", "boxes", "scale") if k in options}):
-                    use_threads_per_pass()  # as process_video does
-                cm = model if isinstance(model, CamModel) else load_model(model)
+                cm = load_for_run(model, **options)
                 precision = options.get("precision", "float32")
                 if precision != "float32":
                     cm.set_precision(precision)

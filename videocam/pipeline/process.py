@@ -90,6 +90,21 @@ def _check_out_dir(out_dir: Path) -> None:
     writable_folder(out_dir, "--out")
 
 
+def load_for_run(model=None, multi: bool = False, refine: bool = True, boxes: str = "union",
+                 scale: str = "fixed", **_other_options):
+    """The model of a video run: a `CamModel` as given, else loaded from `model` (a path or None),
+    with TensorFlow first set to one pass per half the cores, two passes in flight
+    (`videocam.model._backend.threads_per_pass`), unless the chain runs the model itself
+    (`stages.chain.chain_runs_the_model`). Other keyword options (a run's) are ignored."""
+    from videocam.model._backend import use_threads_per_pass
+    from videocam.model.cam_model import CamModel, load_model
+    if isinstance(model, CamModel):
+        return model
+    if not chain_runs_the_model(model, multi, refine, boxes, scale):
+        use_threads_per_pass()  # passes run two at a time (pipeline.stream)
+    return load_model(model)
+
+
 def process_video(
     input,
     model=None,
@@ -143,8 +158,6 @@ def process_video(
     rate this video would get on its own.
     """
     from videocam.io.reader import VideoReader
-    from videocam.model._backend import use_threads_per_pass
-    from videocam.model.cam_model import CamModel, load_model
     from videocam.pipeline.stream import decode_threads_when_nothing_is_drawn
 
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
@@ -168,12 +181,7 @@ def process_video(
     full_rgb = mp4 or gif or on_result is not None or scale == "adaptive"
     reader = VideoReader(input_path, start_s=start, end_s=end, full_rgb=full_rgb, select=select)  # fails fast
     try:
-        if not isinstance(model, CamModel):
-            if not chain_runs_the_model(model, multi, refine, boxes, scale):
-                use_threads_per_pass()  # passes run two at a time (pipeline.stream)
-            cm = load_model(model)
-        else:
-            cm = model
+        cm = load_for_run(model, multi, refine, boxes, scale)
         if precision != "float32":
             cm.set_precision(precision)
         if select is not None:  # --smooth/--steady K are K source frames: the same time span in analysed frames

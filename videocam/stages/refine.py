@@ -80,13 +80,15 @@ class Refine:
 
     def __call__(self, results: list[FrameResult]) -> list[FrameResult]:
         looked = self._look_again(results)
-        rows = {i: row_of(results[i].boxes if len(results[i].boxes) >= 2 else [b for b, *_ in seen])
-                for i, seen in looked.items()}
+        touched = set(looked)
         if self.fill:  # one box left (or found) that may span several people: the row runs through it
+            rows = {i: row_of(results[i].boxes if len(results[i].boxes) >= 2 else [b for b, *_ in seen])
+                    for i, seen in looked.items()}
             rows.update({i: row_in(r.boxes[0]) for i, r in enumerate(results) if may_hold_several(r)})
             find_along_rows(self.model, results, rows, self.margin, self.threshold, self.norm)
+            touched |= set(rows)
         if self.torso:
-            for i in rows:
+            for i in touched:
                 r = results[i]
                 if len(r.boxes) == 2:  # a two-shot (see the module doc)
                     r.boxes = [torso_box(o, r.frame.width, r.frame.height, min_width=TWO_SHOT_MIN_WIDTH,

@@ -326,9 +326,8 @@ def run_bench(model=None, video=None, frames: int = 1200, batch: int | None = No
     ratios of runs made back to back (a noisy machine drifts between runs),
     with their range.
     """
-    from videocam.model._backend import pass_threads_in_use, use_threads_per_pass
-    from videocam.model.cam_model import load_model
-    from videocam.stages.chain import chain_runs_the_model
+    from videocam.model._backend import pass_threads_in_use
+    from videocam.pipeline.process import load_for_run
     from videocam.synth.video import make_video
 
     tmp = tempfile.TemporaryDirectory()
@@ -337,9 +336,7 @@ def run_bench(model=None, video=None, frames: int = 1200, batch: int | None = No
             video = Path(tmp.name) / "bench.mp4"
             make_video(video, Path(tmp.name) / "bench.truth.csv", seed=7, duration_s=frames / 25.0,
                        fps=25, size=(640, 360), progress=False)
-        if not chain_runs_the_model(model):
-            use_threads_per_pass()  # as `run` does
-        cm = load_model(model)
+        cm = load_for_run(model)  # as `run` does
         pass_threads = pass_threads_in_use()
         if precision != "float32":
             cm.set_precision(precision)
