@@ -155,13 +155,19 @@ class CamModel:
         return nh, w
 
     def prepare(self, frames, size: tuple[int, int] | None = None) -> np.ndarray:
-        """uint8 RGB frames (B, H, W, 3) or a list of them -> float32 batch at `size`."""
+        """RGB frames (B, H, W, 3) or a list of them -> a batch at `size`: uint8 for uint8 frames.
+
+        uint8, not float32: the pass casts inside its graph, so the reader thread
+        neither converts nor writes four times the bytes (see `compiled`). Frames
+        of another dtype (float images) give a float32 batch, as before.
+        """
         if size is None:
             size = self.input_size
         th, tw = size
-        out = np.empty((len(frames), th, tw, 3), dtype=np.float32)
+        frames = [np.asarray(f) for f in frames]
+        dtype = np.uint8 if all(f.dtype == np.uint8 for f in frames) else np.float32
+        out = np.empty((len(frames), th, tw, 3), dtype=dtype)
         for i, f in enumerate(frames):
-            f = np.asarray(f)
             if f.ndim == 2:
                 f = np.repeat(f[..., None], 3, axis=2)
             elif f.shape[-1] == 4:
@@ -189,7 +195,7 @@ class CamModel:
         return fn
 
     def forward(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One pass: float32 RGB 0..255 (B, h, w, 3) -> probs (B, C), features (B, h', w', K)."""
+        """One pass: RGB 0..255 (B, h, w, 3; uint8 or float) -> probs (B, C), features (B, h', w', K)."""
         return self._compiled_pass()(batch)
 
     def cams_from(self, batch: np.ndarray, probs: np.ndarray, feats: np.ndarray) -> np.ndarray:
@@ -234,7 +240,7 @@ class CamModel:
             else:
                 self._logit_model = self._two_out
                 self._logit_head = None
-        x = t.convert_to_tensor(preprocess(batch, self.info.preprocessing))
+        x = t.convert_to_tensor(preprocess(np.asarray(batch, dtype=np.float32), self.info.preprocessing))
         with t.GradientTape(persistent=True) as tape:
             pre, feats = self._logit_model(x, training=False)
             tape.watch(feats)

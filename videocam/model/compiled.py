@@ -1,7 +1,9 @@
 """One compiled forward pass per Keras backend: batch -> (probs, features or CAMs).
 
-The pass returns numpy arrays. TensorFlow: a `tf.function` with a variable
-batch dimension (no retracing). JAX: `jax.jit` over the model's stateless
+The pass returns numpy arrays and takes a uint8 batch (what `CamModel.prepare`
+makes: a quarter of float32's bytes to write, copy and read, and the cast is
+part of the graph) or a float one. TensorFlow: one `tf.function` per input
+dtype with a variable batch dimension (no retracing). JAX: `jax.jit` over the model's stateless
 call with the weights passed as arguments, not captured: captured weights
 would be baked into every compiled program as constants (80 MB for
 VGG16-GAP, once per batch shape).
@@ -18,7 +20,8 @@ Pass = Callable[[np.ndarray], "tuple[np.ndarray, np.ndarray]"]
 
 
 def compile_pass(two_out, preprocess: Callable, kernel: np.ndarray | None) -> Pass:
-    """float32 RGB batch -> (probs (B, C), CAMs (B, C, h, w)) with `kernel`, else features (B, h, w, K).
+    """RGB batch (uint8, or float 0..255) -> (probs (B, C), CAMs (B, C, h, w)) with `kernel`, else
+    features (B, h, w, K).
 
     `two_out` is a Keras model with two outputs (probabilities, CAM-layer
     features); `preprocess` scales the raw 0..255 batch inside the graph.
@@ -39,14 +42,22 @@ def _tf_pass(two_out, preprocess, kernel) -> Pass:
     t = tf()
     k = t.constant(kernel) if kernel is not None else None
 
-    @t.function(input_signature=[t.TensorSpec([None, None, None, 3], t.float32)], reduce_retracing=True)
-    def fn(x):
-        probs, feats = two_out(preprocess(x), training=False)
-        feats = t.cast(feats, t.float32)
-        out = t.einsum("bhwk,kc->bchw", feats, k) if k is not None else feats
-        return t.cast(probs, t.float32), out
+    def graph(dtype):
+        @t.function(input_signature=[t.TensorSpec([None, None, None, 3], dtype)], reduce_retracing=True)
+        def fn(x):
+            probs, feats = two_out(preprocess(t.cast(x, t.float32)), training=False)
+            feats = t.cast(feats, t.float32)
+            out = t.einsum("bhwk,kc->bchw", feats, k) if k is not None else feats
+            return t.cast(probs, t.float32), out
+        return fn
+
+    by_dtype = {np.dtype(np.uint8): graph(t.uint8), np.dtype(np.float32): graph(t.float32)}
 
     def run(batch: np.ndarray):
+        batch = np.asarray(batch)
+        fn = by_dtype.get(batch.dtype)
+        if fn is None:
+            batch, fn = batch.astype(np.float32), by_dtype[np.dtype(np.float32)]
         probs, out = fn(batch)
         return probs.numpy(), out.numpy()
 
@@ -66,7 +77,8 @@ def _jax_pass(two_out, preprocess, kernel) -> Pass:
 
     @jax.jit
     def fn(trainable, frozen, x):
-        (probs, feats), _ = two_out.stateless_call(trainable, frozen, preprocess(x), training=False)
+        (probs, feats), _ = two_out.stateless_call(trainable, frozen, preprocess(x.astype(jnp.float32)),
+                                                   training=False)
         feats = feats.astype(jnp.float32)
         out = jnp.einsum("bhwk,kc->bchw", feats, k) if k is not None else feats
         return probs.astype(jnp.float32), out
@@ -74,6 +86,9 @@ def _jax_pass(two_out, preprocess, kernel) -> Pass:
     def run(batch: np.ndarray):
         trainable = [v.value for v in two_out.trainable_variables]
         frozen = [v.value for v in two_out.non_trainable_variables]
+        batch = np.asarray(batch)
+        if batch.dtype != np.uint8:
+            batch = batch.astype(np.float32)
         probs, out = fn(trainable, frozen, batch)
         return np.asarray(probs), np.asarray(out)
 
