@@ -62,6 +62,9 @@ FORMATS = [
 ]
 
 
+MODEL_COPY_TOLERANCE = 6  # mean levels between FFmpeg's model-sized copy and OpenCV's resize of the frame
+
+
 @pytest.mark.parametrize("name,codec,kw", FORMATS, ids=[f[0] for f in FORMATS])
 def test_reads_formats(tmp_path, name, codec, kw):
     if not has_encoder(codec):
@@ -76,6 +79,10 @@ def test_reads_formats(tmp_path, name, codec, kw):
     _, one = read_all(p, model_size=(16, 16), full_rgb=False, threads=1)  # a CSV-only run's reader
     assert [f.time_s for f in one] == [f.time_s for f in frames]
     assert all(f.model_rgb.shape == (16, 16, 3) for f in one)
+    import cv2
+    for f, full in zip(one, frames):  # the same picture, scaled, whatever the source's pixel format
+        want = cv2.resize(full.rgb, (16, 16), interpolation=cv2.INTER_AREA).astype(int)
+        assert np.abs(f.model_rgb.astype(int) - want).mean() < MODEL_COPY_TOLERANCE, name
 
 
 def test_metadata(tmp_path):
@@ -210,7 +217,7 @@ def test_model_sized_copy_is_the_frame_scaled_and_turned_the_same_way(tmp_path, 
     for f in frames:
         assert f.model_rgb.shape == (32, 40, 3) and f.model_rgb.dtype == np.uint8
         want = cv2.resize(f.rgb, (40, 32), interpolation=cv2.INTER_AREA).astype(int)
-        assert np.abs(f.model_rgb.astype(int) - want).mean() < 6  # same picture, another scaler
+        assert np.abs(f.model_rgb.astype(int) - want).mean() < MODEL_COPY_TOLERANCE  # same picture, another scaler
         assert f.model_input((32, 40)) is f.model_rgb
         assert f.model_input((64, 64)) is f.rgb  # another size: the full frame, resized by the caller
     _, plain = read_all(p)
