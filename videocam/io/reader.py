@@ -141,7 +141,6 @@ class VideoReader:
         # (0.59 against 0.23 ms for both conversions of a 640x360 frame).
         self._rgb_scaler = VideoReformatter()
         self._model_scaler = VideoReformatter()
-        self._model_rgb = VideoReformatter()  # the model-sized YUV copy to RGB (`_to_model`)
         self._done = False
         self._timeline = _Timeline()
 
@@ -484,21 +483,9 @@ class VideoReader:
         rot = self._frame_rotation  # the turn `_to_rgb` just gave this frame
         if rot in (90, 270):
             th, tw = tw, th  # scale first, then turn, as the full frame is turned
-        threads = self.threads or 0
         try:
-            if f.format.name.startswith("yuv") and (f.width, f.height) != (tw, th):
-                # Scale in the frame's own YUV, then convert only the model-sized pixels to RGB:
-                # swscale's one-step AREA scale to rgb24 cost 0.26 core-ms a 640x360 frame against
-                # 0.16 (the reader's largest cost after decoding; CSV-only run +4.5%, alternated).
-                # The pixels differ by ~2 levels from the one-step path (neither is closer to a
-                # float reference). Tuning seeds 201-230, mean (worst) before -> after: defaults'
-                # one-person box recall 0.974 (0.772) -> 0.976 (0.802), labels 1.000 both; --multi's
-                # 2+-people recall @0.3 0.955 (0.844) -> 0.951 (0.806), box precision 0.884 -> 0.882.
-                yuv = self._model_scaler.reformat(f, width=tw, height=th, interpolation="AREA", threads=threads)
-                small = self._model_rgb.reformat(yuv, format="rgb24", threads=threads).to_ndarray()
-            else:
-                small = self._model_scaler.reformat(f, width=tw, height=th, format="rgb24",
-                                                    interpolation="AREA", threads=threads).to_ndarray()
+            small = self._model_scaler.reformat(f, width=tw, height=th, format="rgb24",
+                                                interpolation="AREA", threads=self.threads or 0).to_ndarray()
         except (av.error.FFmpegError, ValueError):
             return None  # the caller falls back to resizing the full frame
         if rot:
