@@ -158,3 +158,22 @@ def test_chains_with_their_own_model_passes_keep_whole_core_passes(tmp_path):
     with zipfile.ZipFile(plain, "w") as z:
         z.writestr(META_MEMBER, json.dumps({"classes": ["a", "b"]}))
     assert not chain_runs_the_model(plain)
+
+
+def test_batch_scheduling_covers_the_threads_started_inside_and_restores_the_caller():
+    from videocam.pipeline.threads import batch_scheduling
+    if not hasattr(os, "SCHED_BATCH"):
+        pytest.skip("SCHED_BATCH is Linux's")
+    if os.sched_getscheduler(0) != os.SCHED_OTHER:
+        pytest.skip("this test runs under another scheduling policy, which batch_scheduling leaves alone")
+    seen = {}
+    with batch_scheduling() as took:
+        assert took
+        t = threading.Thread(target=lambda: seen.setdefault("child", os.sched_getscheduler(0)))
+        t.start()
+        t.join()
+        seen["caller"] = os.sched_getscheduler(0)
+    assert seen == {"child": os.SCHED_BATCH, "caller": os.SCHED_BATCH}
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER
+    with batch_scheduling(enabled=False) as took:
+        assert not took and os.sched_getscheduler(0) == os.SCHED_OTHER

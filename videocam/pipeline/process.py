@@ -158,7 +158,9 @@ def process_video(
     rate this video would get on its own.
     """
     from videocam.io.reader import VideoReader
+    from videocam.model._backend import accelerated
     from videocam.pipeline.stream import decode_threads_when_nothing_is_drawn
+    from videocam.pipeline.threads import batch_scheduling
 
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
     input_path = Path(input)
@@ -196,8 +198,9 @@ def process_video(
         if not reader.full_rgb:  # nothing drawn: the model fills the cores, one decoding thread may do
             reader.threads = decode_threads_when_nothing_is_drawn(reader.pixels)
         _check_out_dir(out_dir)
-        summary = _run(cm, reader, input_path, paths, gif_fps or gif_cap(reader), batch or DEFAULT_BATCH,
-                       stages, aspect, progress, on_result, handle_signals, warmup_until)
+        with batch_scheduling(enabled=not accelerated()):  # the run's threads yield to the passes'
+            summary = _run(cm, reader, input_path, paths, gif_fps or gif_cap(reader), batch or DEFAULT_BATCH,
+                           stages, aspect, progress, on_result, handle_signals, warmup_until)
     finally:
         reader.close()
     settings = dict(multi=bool(multi), refine=bool(multi and refine), lead=bool(multi and refine and lead),
