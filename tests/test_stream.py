@@ -105,9 +105,12 @@ def test_stop_finishes_running_passes_and_drops_waiting_batches(in_flight):
             stop.set()
     flat = [f for frames in got for f in frames]
     assert flat == list(range(len(flat)))  # contiguous from the start: nothing skipped in between
-    # after the stop only passes already running come back (at most `in_flight` of them)
-    assert 3 <= len(got) <= 3 + in_flight
-    assert fwd.calls <= 3 + in_flight + 1
+    # after the stop only passes already started come back: at most `in_flight` running, and up to
+    # `in_flight - 1` finished but not yet taken (each pass has a batch queued behind it, and passes
+    # that end together start the next two at once); a queued batch reaching a thread after the
+    # stop is not run
+    assert 3 <= len(got) <= 3 + 2 * in_flight - 1
+    assert fwd.calls == len(got)
 
 
 def test_threads_per_pass_is_half_the_cores_unless_told(monkeypatch):
@@ -177,3 +180,19 @@ def test_batch_scheduling_covers_the_threads_started_inside_and_restores_the_cal
     assert os.sched_getscheduler(0) == os.SCHED_OTHER
     with batch_scheduling(enabled=False) as took:
         assert not took and os.sched_getscheduler(0) == os.SCHED_OTHER
+
+
+def test_batches_are_smaller_at_both_ends_of_a_stream():
+    from videocam.pipeline.stream import batch_size_at, batches
+    from videocam.types import Frame
+    assert [batch_size_at(16, m, 100) for m in (0, 4, 12, 60, 67, 68, 96)] == [4, 8, 16, 16, 16, 4, 4]
+    assert batch_size_at(16, 500, None) == 16 and batch_size_at(1, 0, 10) == 1
+    frames = [Frame(index=i, time_s=i / 25.0, rgb=None, size=(4, 4)) for i in range(100)]
+    sizes, seen = [], []
+    for (items, chosen), x in batches(frames, 16, lambda fs: len(fs), expected=100, taper=True):
+        sizes.append(x)
+        seen += [f.index for f in items]
+    assert seen == list(range(100))  # every frame once, in order
+    assert sizes[:3] == [4, 8, 16] and sizes[-1] <= 4 and sum(sizes) == 100
+    whole = [x for _, x in batches(frames, 16, lambda fs: len(fs), expected=100)]
+    assert whole == [16] * 6 + [4]  # without taper: as before

@@ -300,7 +300,8 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
     t0 = time.perf_counter()
     ok = False
     in_flight = None if reader.full_rgb else in_flight_when_nothing_is_drawn()
-    stream = analyse_stream(cm, reader, size, batch_size, stages, stop=stop.event, in_flight=in_flight)
+    stream = analyse_stream(cm, reader, size, batch_size, stages, stop=stop.event, in_flight=in_flight,
+                            expected=total)
     try:
         for items in stream:
             if warmup_until is not None:  # warm-up frames: through the stages, not written

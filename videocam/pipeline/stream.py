@@ -128,61 +128,92 @@ def _stopped(stop: threading.Event | None) -> bool:
     return stop is not None and stop.is_set()
 
 
+_SKIPPED = object()  # a batch that reached a free thread after the stop
+
+
 def _overlapped(forward, it: Iterator, in_flight: int, stop: threading.Event | None) -> Iterator:
     """`in_flight` forward passes at once on a small thread pool, results in input order.
 
     Each pass has one more batch queued behind it. Passes of equal length that start together end
     together; with one batch queued for both, the second pass's thread waited for the consumer to
     finish the first batch's stages and submit the next (p90 gap 7-8 ms; passes in flight 96% of a
-    CSV-only run against 98.5% for the bare model). With one each: 99%.
+    CSV-only run against 98.5% for the bare model). With one each: 99%. A queued batch that reaches
+    a free thread after the stop is not run; the pool starts batches in order, so neither is any
+    after it, and what comes back is a run of batches from the oldest on, nothing skipped between.
     """
+    def run(x):
+        return _SKIPPED if _stopped(stop) else forward(x)
+
     with ThreadPoolExecutor(in_flight, thread_name_prefix="videocam-forward") as pool:
         pending: deque = deque()
         try:
             for frames, x in it:
                 if _stopped(stop):
                     break
-                pending.append((frames, pool.submit(forward, x) if x is not None else _no_pass(), x is not None))
+                pending.append((frames, pool.submit(run, x) if x is not None else _no_pass()))
                 if len(pending) >= 2 * in_flight:
-                    frames_done, fut, _ = pending.popleft()
-                    yield (frames_done, *fut.result())
+                    frames_done, fut = pending.popleft()
+                    out = fut.result()
+                    if out is _SKIPPED:
+                        return
+                    yield (frames_done, *out)
             while pending:
-                if _stopped(stop):
-                    _drop_waiting(pending)
-                    if not pending:
-                        break
-                frames_done, fut, _ = pending.popleft()
-                yield (frames_done, *fut.result())
+                frames_done, fut = pending.popleft()
+                out = fut.result()
+                if out is _SKIPPED:
+                    return
+                yield (frames_done, *out)
         finally:
-            for _, fut, _ in pending:  # stopped, or a consumer that quit early: drop what has not started
+            for _, fut in pending:  # stopped, or a consumer that quit early: drop what has not started
                 fut.cancel()
-
-
-def _drop_waiting(pending: deque) -> None:
-    """Drop the batches whose pass has not started. The pool starts them in order, so they are the
-    newest: what is left is a run of batches from the oldest on, nothing skipped in between."""
-    while pending and (not pending[-1][2] or pending[-1][1].cancel()):
-        pending.pop()
 
 
 # ------------------------------------------------------------------ results
 # The one place a batch of frames becomes results: run, live, ablate and bench all go through here.
 
-def batches(frames: Iterable[Frame], size: int, prepare: Callable, stop: threading.Event | None = None) -> Iterator:
+def batch_size_at(size: int, made: int, expected: int | None = None) -> int:
+    """The next batch's size, `made` analysed frames into a stream of about `expected`: `size`,
+    smaller at both ends.
+
+    Passes run two at a time, each on one core (`forward_stream`). At the start the first pass
+    waited for a whole batch to be decoded and the second for another (12-17 and 23-33 ms with the
+    cores half idle, 1,200-frame CSV-only run); at the end the last pass ran alone for up to a
+    pass (25-43 ms). So the first batches are a quarter and a half of `size`, and the last two
+    batches' worth of frames go in quarters. A wrong `expected` (a header's frame count can be)
+    only moves the small batches; the results do not depend on the batching.
+    """
+    small = max(1, size // 4)
+    if made == 0:
+        return small
+    if made < size // 2:  # the second batch
+        return max(1, size // 2)
+    if expected is not None and expected - made <= 2 * size:
+        return small
+    return size
+
+
+def batches(frames: Iterable[Frame], size: int, prepare: Callable, stop: threading.Event | None = None,
+            expected: int | None = None, taper: bool = False) -> Iterator:
     """Group frames into `((frames, analysed), model_input)`: `size` analysed frames a batch, with
     the frames between them that are only drawn (`Frame.analysed` False) kept in order in `frames`.
-    Drawn-only frames after the last analysed one come last, with `analysed` empty and no input."""
+    Drawn-only frames after the last analysed one come last, with `analysed` empty and no input.
+    With `taper`, batches are smaller at the start and near `expected` analysed frames
+    (`batch_size_at`)."""
     items: list[Frame] = []
     chosen: list[Frame] = []
+    made = 0
+    want = batch_size_at(size, made, expected) if taper else size
     for f in frames:
         if _stopped(stop):
             break
         items.append(f)
         if f.analysed:
             chosen.append(f)
-            if len(chosen) == size:
+            if len(chosen) == want:
                 yield (items, chosen), prepare(chosen)
+                made += len(chosen)
                 items, chosen = [], []
+                want = batch_size_at(size, made, expected) if taper else size
     if chosen:
         yield (items, chosen), prepare(chosen)
     elif items:
@@ -211,12 +242,16 @@ def analyse_batch(cm, frames: Sequence[Frame], size: tuple[int, int], stages: It
 
 def analyse_stream(cm, frames: Iterable[Frame], size: tuple[int, int], batch: int, stages: Iterable = (),
                    stop: threading.Event | None = None, prefetch: bool = True,
-                   in_flight: int | None = None) -> Iterator[list]:
+                   in_flight: int | None = None, expected: int | None = None) -> Iterator[list]:
     """Results batch by batch for a stream of frames, in order: a `FrameResult` for each analysed
     frame and the `Frame` itself for each frame that is only drawn. Batches are made (decoded,
-    resized) on a reader thread ahead of the model; `forward_stream` chooses how many passes to overlap."""
+    resized) on a reader thread ahead of the model; `forward_stream` chooses how many passes to overlap.
+    With TensorFlow the batches are smaller at both ends of the stream (about `expected` analysed
+    frames; `batch_size_at`); JAX compiles once per batch shape, so there they stay whole."""
+    from videocam.model._backend import backend
     from videocam.pipeline.threads import Prefetch
-    made = batches(frames, batch, lambda fs: model_input(cm, fs, size), stop)
+    taper = backend() == "tensorflow"
+    made = batches(frames, batch, lambda fs: model_input(cm, fs, size), stop, expected, taper=taper)
     source = Prefetch(made) if prefetch else None
     try:
         for (items, chosen), probs, cams in forward_stream(cm.probs_and_cams, source if source is not None else made,
