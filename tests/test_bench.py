@@ -34,6 +34,8 @@ def test_bench_repeat_alternates_runs_and_reports_the_ratio_range(tiny_model_pat
     for row in r["rows"][1:]:
         lo, hi = row["ratio_range"]
         assert 0 < lo <= row["ratio"] <= hi
+        lo, hi = row["of_bound_range"]  # each run against its own model run's bound
+        assert 0 < lo <= row["of_bound"] <= hi
     assert "back-to-back runs" in capsys.readouterr().out
 
 

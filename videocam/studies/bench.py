@@ -11,6 +11,9 @@ Rows, all in one process on the same clip:
    batch-of-one predict, CAM by a Python loop over channels, cv2.resize of
    the map, a matplotlib figure saved to PNG, then a GIF from the PNGs.
 Then a stage breakdown (ms/frame) and start-up time (import to first frame).
+With `--repeat`, the model and run rows alternate that many times; each ratio
+(x model, x bound) is the median of the runs against the model run just before
+them, and the breakdown behind the bound the median of up to three.
 
 The pipeline rows run over the whole clip (default 1,200 frames): a run fills
 and drains its two-deep pipeline once (about 50 ms), 5% of a 300-frame run but
@@ -185,6 +188,17 @@ def stage_breakdown(cm, video, frames, batch: int) -> tuple[dict, dict]:
         clock.stop("encode")
     order = ["decode", "decode (csv-only)", "preprocess", "forward", "cam+boxes", "csv", "annotate", "encode"]
     return {k: clock.wall[k] for k in order}, {k: clock.core[k] for k in order if k in clock.core}
+
+
+BREAKDOWN_REPEATS = 3  # with --repeat, the breakdown runs this many times and each stage takes its median
+
+
+def _median_breakdown(runs: list[tuple[dict, dict]]) -> tuple[dict, dict]:
+    """Per stage, the median of several breakdowns' (wall, core) ms a frame: one breakdown of 300
+    frames moved the reader's core time by a quarter between runs (0.41-0.52 ms a frame)."""
+    walls, cores = zip(*runs)
+    return ({k: float(np.median([w[k] for w in walls])) for k in walls[0]},
+            {k: float(np.median([c[k] for c in cores])) for k in cores[0]})
 
 
 def warm(fn, xs) -> None:
@@ -364,17 +378,23 @@ def run_bench(model=None, video=None, frames: int = 1200, batch: int | None = No
         if baseline_frames and not cm.gradcam:
             rows.append(("per-frame baseline", per_frame_baseline(cm, fr[:baseline_frames],
                                                                  Path(tmp.name) / "baseline.gif")))
-        stages, core = stage_breakdown(cm, video, fr, b)
+        stages, core = _median_breakdown([stage_breakdown(cm, video, fr, b)
+                                          for _ in range(min(BREAKDOWN_REPEATS, max(1, int(repeat))))])
         start = startup_seconds(model, video)
         drift = precision_drift(cm, fr, "bf16", b) if with_bf16 else None
         base = rows[0][1]
-        bounds = packing_bounds(core, base, os.cpu_count() or 1)
+        cpus = os.cpu_count() or 1
+        bounds = packing_bounds(core, base, cpus)
+        # each run against the bound of the model run just before it, as the ratios to the model
+        of_bound = {name: [x / packing_bounds(core, m, cpus)[name] for x, m in zip(v, runs["model"])]
+                    for name, v in runs.items() if name != "model"}
         report = {
             "frames": n, "run_frames": run_frames, "size": [w, h], "batch": b, "precision": precision, "threads_per_pass": pass_threads,
             "model_fps_by_batch": {str(k): round(v, 1) for k, v in by_batch.items()},
             "model_in_flight": max(set(in_flight), key=in_flight.count),
             "repeat": max(1, int(repeat)),
-            "rows": [_row(k, v, base, ratios.get(k) if k != "model" else None, bounds.get(k)) for k, v in rows],
+            "rows": [_row(k, v, base, ratios.get(k) if k != "model" else None, bounds.get(k), of_bound.get(k))
+                     for k, v in rows],
             "stages_ms_per_frame": {k: round(v, 2) for k, v in stages.items()},
             "stages_core_ms_per_frame": {k: round(v, 2) for k, v in core.items()},
             "startup_s": round(start, 2),
@@ -415,11 +435,15 @@ def packing_bounds(core_ms: dict, model_fps: float, cpus: int) -> dict:
     return out
 
 
-def _row(name: str, fps: float, base: float, ratios: list[float] | None, bound: float | None = None) -> dict:
+def _row(name: str, fps: float, base: float, ratios: list[float] | None, bound: float | None = None,
+         of_bound: list[float] | None = None) -> dict:
     row = {"name": name, "fps": round(fps, 1)}
     if bound:
         row["bound_fps"] = round(bound, 1)
         row["of_bound"] = round(fps / bound, 3)
+        if of_bound and len(of_bound) > 1:  # the median of each run against its own model run's bound
+            row["of_bound"] = round(float(np.median(of_bound)), 3)
+            row["of_bound_range"] = [round(min(of_bound), 3), round(max(of_bound), 3)]
     if ratios and len(ratios) > 1:
         row["ratio"] = round(float(np.median(ratios)), 3)
         row["ratio_range"] = [round(min(ratios), 3), round(max(ratios), 3)]
@@ -435,17 +459,20 @@ def format_report(r: dict) -> str:
                f"(mostly {r.get('model_in_flight', 1)}), on {r['frames']} frames held in memory; the run rows "
                f"over the whole clip ({r.get('run_frames', r['frames'])} frames)",
              f"{'row':<20}{'frames/s':>10}{'x model':>10}{'bound':>10}{'x bound':>9}"
-             + (f"  range over {reps} back-to-back runs" if reps > 1 else "")]
+             + (f"  ranges over {reps} back-to-back runs (x model; x bound)" if reps > 1 else "")]
     for row in r["rows"]:
-        rng = row.get("ratio_range")
+        rng, brng = row.get("ratio_range"), row.get("of_bound_range")
         bound = (f"{row['bound_fps']:>10.1f}{row['of_bound']:>9.3f}" if row.get("bound_fps")
                  else f"{'':>10}{'':>9}")
         lines.append(f"{row['name']:<20}{row['fps']:>10.1f}{row['ratio']:>10.3f}{bound}"
-                     + (f"  {rng[0]:.3f}-{rng[1]:.3f}" if rng else ""))
+                     + (f"  {rng[0]:.3f}-{rng[1]:.3f}" if rng else "")
+                     + (f"; {brng[0]:.3f}-{brng[1]:.3f}" if brng else ""))
     st = r["stages_ms_per_frame"]
     total = sum(st.values())
     lines.append("bound: the packing bound of each row on these cores: the model's time on every core plus "
-                 "the core time of the row's other stages (below), shared by the cores")
+                 "the core time of the row's other stages (below), shared by the cores"
+                 + ("; x model and x bound: medians of each run against the model run just before it, "
+                    f"the breakdown the median of {min(BREAKDOWN_REPEATS, reps)}" if reps > 1 else ""))
     lines.append("stage breakdown (ms/frame, run one after another): " + ", ".join(
         f"{k} {v:.2f} ({100 * v / total:.0f}%)" for k, v in st.items()))
     core = r.get("stages_core_ms_per_frame")
