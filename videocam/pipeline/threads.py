@@ -246,8 +246,9 @@ def batch_scheduling(enabled: bool = True) -> Iterator[bool]:
     for the running thread's time slice. Threads inherit the policy from the thread that starts
     them, so the reader, sink, writer and forward-pool threads started inside get it; TensorFlow's
     own threads, started when the model was loaded, keep the normal policy. Measured (bundled model,
-    640x360, batch 16, 8 alternated runs each of the bare model and `run --no-mp4`): CSV-only
-    489 -> 498 fps, 0.734 -> 0.743x the model. The calling thread's policy is restored on exit; any
+    640x360, batch 16, alternated runs of the bare model and `run`): CSV-only 489 -> 498 fps (8 runs
+    each) and 487 -> 500 (7 more), MP4 + CSV 245 -> 254; an hour at `--fps 5`, where decoding is the
+    limit, 46.6 against 47.2 s. The calling thread's policy is restored on exit; any
     policy other than the normal one (a user's choice), other systems and refusals leave it as is.
     Yields whether it took effect.
     """
