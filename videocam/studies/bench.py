@@ -16,9 +16,10 @@ With `--repeat`, the model and run rows alternate that many times; each ratio
 them, and the breakdown behind the bound the median of up to three.
 
 The pipeline rows run over the whole clip (default 1,200 frames): a run fills
-and drains its two-deep pipeline once (about 50 ms), 5% of a 300-frame run but
-1% of an archive's minute; the model rows and the breakdown use the first
-`IN_MEMORY_FRAMES` decoded frames, which they hold in memory.
+and drains its pipeline once (20-30 ms with the smaller first and last batches,
+`pipeline.stream.batch_size_at`; 50-70 ms before them), a few % of a 300-frame
+run but under 1% of an archive's minute; the model rows and the breakdown use
+the first `IN_MEMORY_FRAMES` decoded frames, which they hold in memory.
 """
 from __future__ import annotations
 
