@@ -27,6 +27,17 @@ def test_tf_pass_gives_numpy_and_cams_equal_to_the_weighted_feature_sum(tiny_mod
     np.testing.assert_allclose(cams, class_activation_maps(feats, tiny_model.weights), rtol=1e-4, atol=1e-5)
 
 
+def test_a_uint8_batch_gives_what_the_same_values_in_float32_give(tiny_model):
+    """`prepare` makes uint8 batches and the pass casts inside its graph: same numbers as a float batch."""
+    x8 = _batch(seed=3).round().astype(np.uint8)
+    assert tiny_model.prepare(list(x8), x8.shape[1:3]).dtype == np.uint8
+    p8, c8 = tiny_model.probs_and_cams(x8)
+    pf, cf = tiny_model.probs_and_cams(x8.astype(np.float32))
+    np.testing.assert_array_equal(p8, pf)
+    np.testing.assert_array_equal(c8, cf)
+    assert tiny_model.prepare([x8[0].astype(np.float32)], x8.shape[1:3]).dtype == np.float32  # float images stay float
+
+
 def _run_python(code: str, env_extra: dict) -> subprocess.CompletedProcess:
     env = {**os.environ, **env_extra, "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
@@ -50,6 +61,9 @@ def test_jax_backend_gives_the_same_probs_and_cams_as_tensorflow(tiny_model, tin
         cm.keras_model.predict(x, verbose=0)
         again, _ = cm.probs_and_cams(x)
         np.testing.assert_array_equal(again, probs)
+        x8 = x.round().astype(np.uint8)  # what prepare makes: cast inside the jitted pass
+        np.testing.assert_allclose(cm.probs_and_cams(x8)[1], cm.probs_and_cams(x8.astype(np.float32))[1],
+                                   rtol=1e-6, atol=1e-6)
         np.save({str(tmp_path / 'probs.npy')!r}, probs)
         np.save({str(tmp_path / 'cams.npy')!r}, cams)
         try:
