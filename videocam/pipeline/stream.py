@@ -201,8 +201,11 @@ def batches(frames: Iterable[Frame], size: int, prepare: Callable, stop: threadi
     (`batch_size_at`)."""
     items: list[Frame] = []
     chosen: list[Frame] = []
+    def size_after(made: int) -> int:
+        return batch_size_at(size, made, expected) if taper else size
+
     made = 0
-    want = batch_size_at(size, made, expected) if taper else size
+    want = size_after(made)
     for f in frames:
         if _stopped(stop):
             break
@@ -213,7 +216,7 @@ def batches(frames: Iterable[Frame], size: int, prepare: Callable, stop: threadi
                 yield (items, chosen), prepare(chosen)
                 made += len(chosen)
                 items, chosen = [], []
-                want = batch_size_at(size, made, expected) if taper else size
+                want = size_after(made)
     if chosen:
         yield (items, chosen), prepare(chosen)
     elif items:

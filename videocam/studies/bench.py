@@ -196,7 +196,7 @@ BREAKDOWN_REPEATS = 3  # with --repeat, the breakdown runs this many times and e
 
 def _median_breakdown(runs: list[tuple[dict, dict]]) -> tuple[dict, dict]:
     """Per stage, the median of several breakdowns' (wall, core) ms a frame: one breakdown of 300
-    frames moved the reader's core time by a quarter between runs (0.41-0.52 ms a frame)."""
+    frames moved the reader's core time by a quarter between runs (0.41-0.54 ms a frame)."""
     walls, cores = zip(*runs)
     return ({k: float(np.median([w[k] for w in walls])) for k in walls[0]},
             {k: float(np.median([c[k] for c in cores])) for k in cores[0]})
@@ -387,7 +387,8 @@ def run_bench(model=None, video=None, frames: int = 1200, batch: int | None = No
         cpus = os.cpu_count() or 1
         bounds = packing_bounds(core, base, cpus)
         # each run against the bound of the model run just before it, as the ratios to the model
-        of_bound = {name: [x / packing_bounds(core, m, cpus)[name] for x, m in zip(v, runs["model"])]
+        run_bounds = [packing_bounds(core, m, cpus) for m in runs["model"]]
+        of_bound = {name: [x / b[name] for x, b in zip(v, run_bounds)]
                     for name, v in runs.items() if name != "model"}
         report = {
             "frames": n, "run_frames": run_frames, "size": [w, h], "batch": b, "precision": precision, "threads_per_pass": pass_threads,
