@@ -13,8 +13,9 @@ def register(subparsers) -> None:
                    "DATA_DIR/train|val/<class>/*")
     t.add_argument("--out", required=True, help="model file to write (.keras)")
     t.add_argument("--backbone", default="small",
-                   help="small (default: the bundled model's, trains from scratch) | vgg16 | a keras.applications "
-                   "name | PATH.keras (any Keras model file)")
+                   help="face: real people, from 2+ photos each (dlib's face-identity network, bundled; strangers "
+                   "come out as unknown; seconds) | small (default: the bundled model's, trains from scratch) | "
+                   "vgg16 | a keras.applications name | PATH.keras (any Keras model file)")
     t.add_argument("--head", choices=("gap", "fc4096", "fc1024", "fc512"), default="gap",
                    help="gap (default): GAP + Dense, CAMs from one pass; fc*: the study's FC heads (Grad-CAM)")
     t.add_argument("--weights", default="none",
@@ -59,6 +60,8 @@ def register(subparsers) -> None:
 
 def cmd_train(a) -> int:
     from videocam.model.train import train
+    if a.backbone == "face":
+        return _enrol(a)
     weights = None if a.weights in (None, "none") else a.weights
     pretrained = a.backbone.endswith(".keras") or weights is not None
     recipe = a.recipe if a.recipe != "auto" else ("small-data" if pretrained else "scratch")
@@ -74,4 +77,16 @@ def cmd_train(a) -> int:
     train(a.data_dir, a.out, backbone=a.backbone, head=a.head, weights=weights, epochs=a.epochs,
           batch=a.batch, lr=a.lr, val_split=a.val_split, width=a.width, seed=a.seed,
           hide=a.hide, mosaic=a.mosaic, stride=a.stride, cam_layer=a.cam_layer, preprocessing=a.preprocess)
+    return 0
+
+
+def _enrol(a) -> int:
+    """`--backbone face`: enrol each person's photos (no training run; see videocam.model.enrol)."""
+    from videocam.model.enrol import enrol
+    r = enrol(a.data_dir, a.out, seed=a.seed)
+    people = ", ".join(f"{c} ({n})" for c, n in r.photos.items())
+    loo = f"; leave-one-out: {r.loo_accuracy:.2f} of the photos named right" if r.loo_accuracy is not None else ""
+    print(f"enrolled {len(r.classes)} {'person' if len(r.classes) == 1 else 'people'}: {people}")
+    print(f"stranger threshold {r.threshold:.3f} (face descriptor distance){loo}")
+    print(f"wrote {r.path} in {r.seconds:.1f} s")
     return 0

@@ -363,7 +363,13 @@ class Renderer:
 
         out = None
         idx = self._class_index(result)
-        if idx is not None and alpha > 0:
+        several = result.notes.get("heat_classes") if isinstance(result.notes, dict) else None
+        if several and alpha > 0 and result.cams is not None:  # a face model: each named person's own map
+            maps = [heatmap(result.cams[i], W, H) for i in several]
+            maps = [m for m in maps if m is not None]
+            if maps:
+                out = self.blend_heat(np.ascontiguousarray(img), np.maximum.reduce(maps), alpha)
+        elif idx is not None and alpha > 0:
             norm = heatmap(result.cams[idx], W, H)
             if norm is not None:
                 out = self.blend_heat(np.ascontiguousarray(img), norm, alpha)

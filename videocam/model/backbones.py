@@ -20,7 +20,7 @@ from videocam.errors import ModelError, UsageError
 from videocam.model._backend import keras
 
 # what `--preprocess` accepts (the conventions of `videocam.model.nets.preprocess`)
-PREPROCESS_CHOICES = ("torch", "caffe", "tf", "rescale")
+PREPROCESS_CHOICES = ("torch", "caffe", "tf", "rescale", "none")  # none: the file preprocesses itself
 DEFAULT_FILE_PREPROCESS = "torch"  # ImageNet mean/std: what most converted networks expect
 
 

@@ -221,6 +221,10 @@ class CamModel:
         size = self.input_size_for(f0.shape[1], f0.shape[0], aspect)
         return self.probs_and_cams(self.prepare(frames, size))
 
+    def warm_up(self, batch: int, size: tuple[int, int]) -> None:
+        """Trace the pass now, not on the first frame (live)."""
+        self.probs_and_cams(np.zeros((batch, size[0], size[1], 3), np.float32))
+
     def grad_cams(self, batch: np.ndarray) -> np.ndarray:
         """Grad-CAM maps (B, C, h, w) for every class, from pre-softmax class scores.
 
@@ -332,6 +336,7 @@ def load_model(path=None) -> CamModel:
         raise ModelError(f"cannot load model {path}: {first[:200]}") from None
     if info is None:
         info = ModelInfo(classes=[], preprocessing="rescale")
-    cm = CamModel(km, info)
+    from videocam.model.face_model import FaceModel, is_face_info, read_face_data
+    cm = FaceModel(km, info, read_face_data(path)) if is_face_info(info) else CamModel(km, info)
     cm.path = path
     return cm

@@ -164,7 +164,7 @@ def run_live(
                               refine=refine, lead=lead, fill=fill)
         size = cm.input_size_for(src.width, src.height, aspect)
         src.scale_for_model(size)
-        cm.probs_and_cams(np.zeros((batch, size[0], size[1], 3), np.float32))  # trace now, not on frame 1
+        cm.warm_up(batch, size)  # trace now, not on frame 1
 
         if window is None and display is not False:
             win = _open_window(say)

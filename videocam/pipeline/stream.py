@@ -106,13 +106,13 @@ def forward_stream(
             yield frames, None, None
             continue
         t0 = time.perf_counter()
-        probs, cams = forward(x)
+        out = forward(x)  # (probs, cams), or (probs, cams, faces) for a face model
         if chosen is None and seen >= 1 and len(x):
             timed_ms.append(1000.0 * (time.perf_counter() - t0) / len(x))
             if len(timed_ms) >= TIMED_BATCHES:
                 chosen = in_flight_for(float(np.median(timed_ms)), cpus)
         seen += 1
-        yield frames, probs, cams
+        yield (frames, *out)
     yield from _overlapped(forward, it, chosen, stop)
 
 
@@ -223,24 +223,29 @@ def batches(frames: Iterable[Frame], size: int, prepare: Callable, stop: threadi
         yield (items, chosen), None
 
 
-def model_input(cm, frames: Sequence[Frame], size: tuple[int, int]) -> np.ndarray:
-    """The model's batch for `frames` at input `size` (height, width)."""
-    return cm.prepare([f.model_input(size) for f in frames], size)
+def model_input(cm, frames: Sequence[Frame], size: tuple[int, int] | None) -> np.ndarray:
+    """The model's batch for `frames` at input `size` (height, width); None: the full frames (a
+    face model finds the faces on them)."""
+    return cm.prepare([f.model_input(size) if size is not None else f.rgb for f in frames], size)
 
 
-def analyse(frames: Sequence[Frame], probs: np.ndarray, cams: np.ndarray, classes: Sequence[str],
-            stages: Iterable = ()) -> list[FrameResult]:
-    """One batch's forward-pass outputs (probs B x C, cams B x C x h x w) through the stage chain."""
+def analyse(frames: Sequence[Frame], probs: np.ndarray, cams: np.ndarray | None, classes: Sequence[str],
+            stages: Iterable = (), faces: list | None = None) -> list[FrameResult]:
+    """One batch's forward-pass outputs (probs B x C, cams B x C x h x w) through the stage chain.
+    A face model's pass gives no frame maps but each frame's faces (`notes["faces"]`), from which
+    its stage makes the maps."""
     from videocam.stages.chain import run_stages
     classes = tuple(classes)
-    results = [FrameResult(frame=f, classes=classes, probs=probs[i], cams=cams[i]) for i, f in enumerate(frames)]
+    results = [FrameResult(frame=f, classes=classes, probs=probs[i], cams=cams[i] if cams is not None else None,
+                           notes={"faces": faces[i]} if faces is not None else {})
+               for i, f in enumerate(frames)]
     return run_stages(stages, results)
 
 
-def analyse_batch(cm, frames: Sequence[Frame], size: tuple[int, int], stages: Iterable = ()) -> list[FrameResult]:
+def analyse_batch(cm, frames: Sequence[Frame], size: tuple[int, int] | None, stages: Iterable = ()) -> list[FrameResult]:
     """Prepare, one forward pass, the stages: a batch of frames in, results out."""
-    probs, cams = cm.probs_and_cams(model_input(cm, frames, size))
-    return analyse(frames, probs, cams, cm.classes, stages)
+    probs, cams, *faces = cm.probs_and_cams(model_input(cm, frames, size))
+    return analyse(frames, probs, cams, cm.classes, stages, faces[0] if faces else None)
 
 
 def analyse_stream(cm, frames: Iterable[Frame], size: tuple[int, int], batch: int, stages: Iterable = (),
@@ -254,12 +259,14 @@ def analyse_stream(cm, frames: Iterable[Frame], size: tuple[int, int], batch: in
     from videocam.model._backend import backend
     from videocam.pipeline.threads import Prefetch
     taper = backend() == "tensorflow"
+    if hasattr(cm, "reset_stream"):
+        cm.reset_stream()  # a face model's tracks belong to one stream
     made = batches(frames, batch, lambda fs: model_input(cm, fs, size), stop, expected, taper=taper)
     source = Prefetch(made) if prefetch else None
     try:
-        for (items, chosen), probs, cams in forward_stream(cm.probs_and_cams, source if source is not None else made,
-                                                           in_flight=in_flight, stop=stop):
-            results = analyse(chosen, probs, cams, cm.classes, stages) if chosen else []
+        for (items, chosen), probs, cams, *faces in forward_stream(
+                cm.probs_and_cams, source if source is not None else made, in_flight=in_flight, stop=stop):
+            results = analyse(chosen, probs, cams, cm.classes, stages, faces[0] if faces else None) if chosen else []
             if len(results) == len(items):
                 yield results
             else:

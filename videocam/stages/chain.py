@@ -73,6 +73,9 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
     runs only after Refine.
     """
     from videocam.stages.steady import STEADY_K
+    if getattr(model, "is_face_model", False):
+        from videocam.stages.identify import Identify
+        return [Identify(model)]  # every face is boxed and named or unknown: --multi is implied
     nobody_given = nobody
     if nobody is None and NOBODY not in model.classes:
         nobody = DEFAULT_NOBODY_BELOW
