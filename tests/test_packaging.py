@@ -53,6 +53,30 @@ def test_wheel_carries_the_bundled_model(wheel):
     assert _sha((ROOT / "samples" / "model.keras").read_bytes()) == _sha(bundled.read_bytes())
 
 
+def test_wheel_carries_the_face_network(wheel):
+    """`train --backbone face` works offline after pip install: the face network is package data."""
+    from videocam.model.face_model import BUNDLED_FACE_NET
+    with zipfile.ZipFile(wheel) as z:
+        member = "videocam/model/face_resnet_dlib.keras"
+        assert member in z.namelist(), "the wheel has no face network: train --backbone face fails after pip install"
+        assert _sha(z.read(member)) == _sha(BUNDLED_FACE_NET.read_bytes())
+        assert "videocam/model/FACE_NETWORK_NOTICE.md" in z.namelist()
+
+
+def test_every_shipped_model_file_opens_with_this_keras():
+    """pyproject's Keras floor is the one the shipped files need (a 3.15 file does not open in 3.14)."""
+    import re
+
+    from videocam.model._backend import keras
+    from videocam.model.cam_model import BUNDLED_MODEL
+    from videocam.model.face_model import BUNDLED_FACE_NET
+    floor = re.search(r'"keras>=([0-9.]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
+    have = tuple(int(x) for x in keras().__version__.split(".")[:2])
+    assert have >= tuple(int(x) for x in floor.split(".")[:2])
+    for f in (BUNDLED_MODEL, BUNDLED_FACE_NET):
+        assert keras().models.load_model(f, compile=False) is not None
+
+
 def test_missing_model_says_how_to_give_one(tmp_path, monkeypatch):
     from videocam.model import cam_model
     monkeypatch.delenv("VIDEOCAM_MODEL", raising=False)
