@@ -10,6 +10,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 NOBODY = "nobody"
+# a face that is none of a face model's people: boxed, but nobody's screen time (reports count a
+# frame whose label is `unknown` as one with no known person on screen)
+UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-UNKNOWN = "unknown"
+from videocam.types import UNKNOWN  # noqa: E402
 MAX_WIDTH = 4.0
 POINT_GROW = 1.3
 

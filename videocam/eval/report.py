@@ -40,7 +40,7 @@ from typing import Sequence
 
 import numpy as np
 
-from videocam.types import NOBODY
+from videocam.types import NOBODY, UNKNOWN
 
 MULTI = "2+ people"
 DEFAULT_MAX_GAP = 2
@@ -82,11 +82,11 @@ def runs(mask: np.ndarray, max_gap: int = 0) -> list[tuple[int, int]]:
 
 def _present_sets(rows) -> list[frozenset[str]]:
     """The classes on screen in each frame: its label (unless nobody) and every
-    box label."""
+    box label; `unknown` (a stranger's face) is nobody's screen time."""
     sets = []
     for r in rows:
-        names = {b.label for b in r.boxes if b.label and b.label != NOBODY}
-        if r.label and r.label != NOBODY:
+        names = {b.label for b in r.boxes if b.label and b.label not in (NOBODY, UNKNOWN)}
+        if r.label and r.label not in (NOBODY, UNKNOWN):
             names.add(r.label)
         sets.append(frozenset(names))
     return sets
@@ -97,7 +97,7 @@ def _people(classes: Sequence[str], present: list[frozenset[str]], labels: Seque
     seen in the labels or boxes, sorted."""
     people = [c for c in classes if c != NOBODY]
     seen = set().union(*present) if present else set()
-    seen |= {lab for lab in labels if lab and lab != NOBODY}
+    seen |= {lab for lab in labels if lab and lab not in (NOBODY, UNKNOWN)}
     return people + sorted(seen - set(people))
 
 
@@ -260,7 +260,8 @@ def presence_agreement(rep: "Report") -> dict[str, float | None]:
 
 
 def _lab(label: str) -> str:
-    return label if label else NOBODY
+    """A row's label for the by-label time: `unknown` (strangers only) counts as nobody known."""
+    return label if label and label != UNKNOWN else NOBODY
 
 
 def analyse(table, truth=None, max_gap: int = DEFAULT_MAX_GAP, stem: str = "",

@@ -30,7 +30,7 @@ from typing import Sequence
 import numpy as np
 
 from videocam.stages.localize import iou
-from videocam.types import NOBODY, Box
+from videocam.types import NOBODY, UNKNOWN, Box
 
 __all__ = ["match_boxes", "score_tables", "score_files", "format_score", "label_changes"]
 
@@ -129,6 +129,9 @@ def score_tables(pred, truth, iou_thresholds: Sequence[float] = (0.5, 0.3)) -> d
     for (p, t), w in zip(pairs, w_all):
         pl, tl = str(_get(p, "label")), str(_get(t, "label"))
         pb, tb = list(_get(p, "boxes") or []), list(_get(t, "boxes") or [])
+        if not any(b.label == UNKNOWN for b in tb) and tl != UNKNOWN:  # truth that boxes no strangers:
+            pl = NOBODY if pl == UNKNOWN else pl                      # `unknown` is no known person,
+            pb = [b for b in pb if b.label != UNKNOWN]                # and its boxes claim no one
         people = _people(tb)
         if people == 1:
             single_n += w

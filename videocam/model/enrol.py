@@ -84,7 +84,7 @@ def enrol_chips(people: dict[str, list[Path]], scale: float = CHIP_SCALE, progre
     det = detector()
     chips, labels, grey, unreadable, faceless = [], [], [], [], []
     items = [(i, p) for i, ps in enumerate(people.values()) for p in ps]
-    for i, p in tqdm(items, desc="faces", unit="photo", disable=not progress, file=sys.stderr):
+    for i, p in tqdm(items, desc="faces", unit="photo", disable=not (progress and sys.stderr.isatty()), file=sys.stderr):
         data = np.fromfile(str(p), dtype=np.uint8)
         img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
         if img is None:

@@ -93,6 +93,14 @@ class FaceModel(CamModel):
     def is_face_model(self) -> bool:
         return True
 
+    def settings(self) -> dict:
+        """What a run with this model used to find and name faces (for the run info)."""
+        from videocam.stages.identify import VOTES
+        f = self.finder
+        return {"threshold": self.threshold, "chip_scale": self.chip_scale, "detect_every": f.detect_every,
+                "embed_every": f.embed_every, "upsample": f.upsample, "votes": VOTES,
+                "enrolled_photos": int(len(self.gallery))}
+
     def reset_stream(self) -> None:
         """A new video or camera: tracks start again."""
         self.finder.reset()

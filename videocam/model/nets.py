@@ -181,6 +181,8 @@ def build_model(num_classes: int, backbone: str = "small", head: str = "gap", we
         out = L.Dense(num_classes, activation=activation, name="predictions")(x)
     tag = Path(str(backbone)).stem if str(backbone).endswith(".keras") else backbone
     model = keras().Model(inp, out, name=f"{tag}_{head}".replace("-", "_"))
+    if inp.shape[1] is not None and inp.shape[2] is not None:  # a backbone file of one input size (its
+        input_size, fixed = (int(inp.shape[1]), int(inp.shape[2])), True  # padding depends on it): that size
     info = ModelInfo(classes=[], input_size=tuple(input_size),
                      preprocessing=preprocessing or _preprocessing_for(backbone),
                      cam_layer=cam_layer, head=head, backbone=backbone, multi_label=multi_label,

@@ -183,6 +183,7 @@ def train_recipe(data_dir, out, backbone, *, cam_layer: str | None = None, prepr
     model, info = build_model(C, backbone=str(backbone), head="gap", weights=weights, cam_layer=cam_layer,
                               preprocessing=preprocessing, input_size=size)
     info.classes = list(all_classes)
+    size = tuple(int(v) for v in info.input_size)  # a backbone file may fix its own input size
     mode = info.preprocessing
     feat_model = cut(model, info.cam_layer)
     cut_name = split_top(feat_model, cfg.unfreeze)

@@ -203,10 +203,15 @@ def process_video(
                            stages, aspect, progress, on_result, handle_signals, warmup_until)
     finally:
         reader.close()
+    face = getattr(cm, "is_face_model", False)
+    if face:  # every face is boxed and named (or unknown); the CAM-box stages do not run
+        multi, refine = True, False
     settings = dict(multi=bool(multi), refine=bool(multi and refine), lead=bool(multi and refine and lead),
                     fill=bool(multi and refine and fill),
                     threshold=threshold, boxes=boxes, norm=norm, nobody=nobody, smooth=smooth,
                     scale=scale, aspect=aspect, start=start, end=end, batch=batch or DEFAULT_BATCH, precision=precision)
+    if face:
+        settings["faces"] = cm.settings()
     _record_run(summary, out_dir, input_path, cm, settings)
     if not summary.interrupted:
         _warn_damage(reader, summary, warn)
