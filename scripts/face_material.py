@@ -178,3 +178,35 @@ def write_video(frames_and_holds, path: Path, fps: int = 25, drift: bool = True)
         for pkt in st.encode():
             out.mux(pkt)
     return truth
+
+
+def stranger_shots(seed: int, split: str) -> tuple[dict, list[Shot]]:
+    """For grouping strangers: 2 Johns enrolled (returned: {name: 5 photos}), the other 3 Johns in
+    every shot with another photo each time, beside the split's group photos (each used twice).
+    Truth names: a John's name, or `<photo>#<k>` for the k-th face of a group photo."""
+    rnd = random.Random(seed * 104729 + (0 if split == "tuning" else 1))
+    people = johns()
+    names = sorted(people)
+    rnd.shuffle(names)
+    enrolled, strangers = names[:2], names[2:]
+    enrol, tests = {}, {}
+    for n in enrolled:
+        ps = list(people[n])
+        rnd.shuffle(ps)
+        enrol[n], tests[n] = ps[:5], ps[5:]
+    queues = {n: rnd.sample(list(people[n]), len(people[n])) for n in strangers}
+    out = []
+    for rep in range(2):
+        for gpath, boxes in groups(split):
+            canvas = np.zeros((H, W, 3), np.uint8)
+            canvas[:] = cv2.GaussianBlur(cv2.resize(rgb(gpath), (W, H)), (0, 0), 25) // 2
+            faces = _paste_group(canvas, gpath, boxes, rnd, region_w=int(W * 0.55))
+            faces = [(f"{gpath.name}#{k}", b) for k, (_, b) in enumerate(faces)]
+            row = [(n, queues[n][(len(out)) % len(queues[n])]) for n in strangers]
+            n = rnd.choice(enrolled)
+            row.append((n, rnd.choice(tests[n])))
+            rnd.shuffle(row)
+            faces += _paste_row(canvas, row, int(W * 0.56), rnd)
+            out.append(Shot(canvas, faces, False))
+    rnd.shuffle(out)
+    return enrol, out

@@ -112,8 +112,10 @@ def main(argv=None) -> int:
             }
             for tool, (cmd, out) in runs.items():
                 t0 = time.perf_counter()
-                subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+                r = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
                 seconds[tool] += time.perf_counter() - t0
+                if r.returncode:
+                    sys.exit(f"{tool} failed: {r.stderr.strip()[-1500:]}")
                 got = read_boxes(out)
                 frames[tool] += len(got)
                 for i, (faces, strangers_only) in enumerate(truth):

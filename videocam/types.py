@@ -66,9 +66,11 @@ class Box:
     y0: int
     x1: int
     y1: int
+    # an `unknown` face's stranger: the same id for the same person through a run ("u1", "u2", ...)
+    cluster: str | None = None
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "label": self.label,
             "score": round(float(self.score), 4),
             "x0": int(self.x0),
@@ -76,6 +78,9 @@ class Box:
             "x1": int(self.x1),
             "y1": int(self.y1),
         }
+        if self.cluster:
+            d["cluster"] = self.cluster
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Box":
@@ -86,7 +91,13 @@ class Box:
             y0=int(d["y0"]),
             x1=int(d["x1"]),
             y1=int(d["y1"]),
+            cluster=str(d["cluster"]) if d.get("cluster") else None,
         )
+
+    @property
+    def who(self) -> str:
+        """The label, with a stranger's cluster: `moon`, `unknown`, `unknown u3`."""
+        return f"{self.label} {self.cluster}" if self.cluster else self.label
 
     @property
     def area(self) -> int:

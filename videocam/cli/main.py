@@ -22,7 +22,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 # The commands, in the order `videocam --help` lists them; each module has `register(subparsers)`.
-COMMANDS = ("run", "train", "evaluate", "samples", "score", "report", "live", "bench", "compare", "cam",
+COMMANDS = ("run", "train", "enrol", "evaluate", "samples", "score", "report", "live", "bench", "compare", "cam",
             "shortcut", "ablate", "benchmark")
 
 

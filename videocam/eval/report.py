@@ -43,7 +43,13 @@ import numpy as np
 from videocam.types import NOBODY, UNKNOWN
 
 MULTI = "2+ people"
+OTHER_UNKNOWN = "other unknown"
 DEFAULT_MAX_GAP = 2
+# A stranger's cluster (`"cluster": "u3"` on `unknown` boxes) is listed like a person, `unknown u3`,
+# when on screen at least this long and this share of the video; the rest are summed as
+# `other unknown` (a face seen for a moment, or one the grouping split off, is not worth a row)
+CLUSTER_FLOOR_S = 1.0
+CLUSTER_FLOOR_SHARE = 0.01
 SUMMARY_COLUMNS = ("class", "screen_s", "screen_pct", "label_s", "appearances", "longest_s",
                    "mean_prob", "truth_s")
 
@@ -80,25 +86,55 @@ def runs(mask: np.ndarray, max_gap: int = 0) -> list[tuple[int, int]]:
     return out
 
 
-def _present_sets(rows) -> list[frozenset[str]]:
+def box_lane(b, kept: frozenset = frozenset()) -> str | None:
+    """The lane a box counts for: its label; a stranger's cluster above the floor (`kept`) as
+    `unknown u3`, below it `other unknown`; None for nobody and for a stranger without a cluster."""
+    if b.label == UNKNOWN:
+        if not getattr(b, "cluster", None):
+            return None
+        return b.who if b.who in kept else OTHER_UNKNOWN
+    return b.label if b.label and b.label != NOBODY else None
+
+
+def _present_sets(rows, kept: frozenset = frozenset()) -> list[frozenset[str]]:
     """The classes on screen in each frame: its label (unless nobody) and every
-    box label; `unknown` (a stranger's face) is nobody's screen time."""
+    box's lane (`box_lane`); `unknown` without a cluster is nobody's screen time."""
     sets = []
     for r in rows:
-        names = {b.label for b in r.boxes if b.label and b.label not in (NOBODY, UNKNOWN)}
+        names = {box_lane(b, kept) for b in r.boxes} - {None}
         if r.label and r.label not in (NOBODY, UNKNOWN):
             names.add(r.label)
         sets.append(frozenset(names))
     return sets
 
 
+def kept_clusters(rows, dur: np.ndarray) -> frozenset[str]:
+    """The strangers' clusters on screen for at least the floor (`CLUSTER_FLOOR_*`)."""
+    total = float(dur.sum())
+    seen: dict[str, float] = {}
+    for r, d in zip(rows, dur.tolist()):
+        for who in {b.who for b in r.boxes if b.label == UNKNOWN and getattr(b, "cluster", None)}:
+            seen[who] = seen.get(who, 0.0) + d
+    floor = max(CLUSTER_FLOOR_S, CLUSTER_FLOOR_SHARE * total)
+    return frozenset(w for w, t in seen.items() if t >= floor - 1e-9)
+
+
+def _lane_order(name: str):
+    """Strangers after the people: `unknown u2` before `unknown u10`, `other unknown` last."""
+    if name == OTHER_UNKNOWN:
+        return (2, 0, "")
+    if name.startswith(f"{UNKNOWN} u") and name[len(UNKNOWN) + 2:].isdigit():
+        return (1, int(name[len(UNKNOWN) + 2:]), "")
+    return (0, 0, name)
+
+
 def _people(classes: Sequence[str], present: list[frozenset[str]], labels: Sequence[str]) -> list[str]:
     """The model's classes (minus nobody) in their order, then any other name
-    seen in the labels or boxes, sorted."""
+    seen in the labels or boxes, sorted (strangers' clusters last)."""
     people = [c for c in classes if c != NOBODY]
     seen = set().union(*present) if present else set()
     seen |= {lab for lab in labels if lab and lab not in (NOBODY, UNKNOWN)}
-    return people + sorted(seen - set(people))
+    return people + sorted(seen - set(people), key=_lane_order)
 
 
 @dataclass
@@ -199,11 +235,11 @@ def _check_times(times: np.ndarray, frames: Sequence[int], what: str) -> None:
                              f"({times[i - 1]:g} -> {times[i]:g})")
 
 
-def _timeline(rows, people: list[str], what: str) -> tuple[Timeline, list[frozenset[str]]]:
+def _timeline(rows, people: list[str], what: str, kept: frozenset = frozenset()) -> tuple[Timeline, list[frozenset[str]]]:
     times = np.array([float(r.time_s) for r in rows], dtype=np.float64)
     _check_times(times, [r.frame for r in rows], what)
     dur = frame_durations(times)
-    present = _present_sets(rows)
+    present = _present_sets(rows, kept)
     masks = {p: np.array([p in s for s in present], dtype=bool) for p in people}
     masks[NOBODY] = np.array([not s for s in present], dtype=bool)
     masks[MULTI] = np.array([len(s) >= 2 for s in present], dtype=bool)
@@ -277,9 +313,12 @@ def analyse(table, truth=None, max_gap: int = DEFAULT_MAX_GAP, stem: str = "",
     if max_gap < 0:
         raise ValueError("max_gap must be >= 0")
     labels = [_lab(r.label) for r in rows]
-    present = _present_sets(rows)
+    times = np.array([float(r.time_s) for r in rows], dtype=np.float64)
+    _check_times(times, [r.frame for r in rows], source)
+    kept = kept_clusters(rows, frame_durations(times))
+    present = _present_sets(rows, kept)
     people = _people(table.classes, present, labels)
-    tl, _ = _timeline(rows, people, source)
+    tl, _ = _timeline(rows, people, source, kept)
     start, dur = tl.start, tl.dur
     total = float(dur.sum())
     lab = np.array(labels, dtype=object)

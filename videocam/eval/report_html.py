@@ -100,6 +100,11 @@ class Appearance:
     thumb: str | None = None
 
 
+def _is(bx, lane: str) -> bool:
+    """A box of this lane: its label, or a stranger's cluster (`unknown u3`)."""
+    return bx.label == lane or (bx.cluster is not None and bx.who == lane)
+
+
 def lane_appearances(rep: Report, rows: Sequence, lane: str) -> list[Appearance]:
     """The lane's appearances exactly as the report counts them (`runs` with the
     report's gap), with their mean probability and the frame to show."""
@@ -111,10 +116,10 @@ def lane_appearances(rep: Report, rows: Sequence, lane: str) -> list[Appearance]
         on = a + np.flatnonzero(mask[a:b])
         probs = [r.probs.get(lane, math.nan) for r in (rows[i] for i in on) if r.probs]
         probs = [p for p in probs if math.isfinite(p)]
-        boxed = [i for i in on if any(bx.label == lane for bx in rows[i].boxes)]
+        boxed = [i for i in on if any(_is(bx, lane) for bx in rows[i].boxes)]
         mid = (a + b - 1) / 2.0
         shot = int(min(boxed or on.tolist(), key=lambda i: (abs(i - mid), i)))
-        box = max((bx for bx in rows[shot].boxes if bx.label == lane), key=lambda bx: bx.score,
+        box = max((bx for bx in rows[shot].boxes if _is(bx, lane)), key=lambda bx: bx.score,
                   default=None)
         who = [p for p in rep.people if tl.present[p][a:b].any()] if lane == MULTI else []
         out.append(Appearance(lane, a, b, float(tl.start[a]), float(end[b - 1]),

@@ -137,7 +137,10 @@ def enrol(data_dir, out, seed: int = 0, progress: bool = True, scale: float = CH
     means = np.stack([desc[labels == c].mean(0) for c in range(len(classes))])
     x = K.layers.GlobalAveragePooling2D(name="gap")(feats_model.output)
     head = K.layers.Dense(len(classes), activation="softmax", name="people")
-    y = head(x)
+    import warnings
+    with warnings.catch_warnings():  # one person: Keras warns of a softmax over one class (names never come from it)
+        warnings.simplefilter("ignore")
+        y = head(x)
     model = K.Model(feats_model.inputs[0], y, name="face_gap")
     head.set_weights([(kernel @ means.T * HEAD_SCALE).astype(np.float32),
                       (-(means * means).sum(1) / 2.0 * HEAD_SCALE).astype(np.float32)])

@@ -62,6 +62,7 @@ class Face:
     detected: bool
     descriptor: np.ndarray | None = None   # (128,), when a chip was embedded this frame
     chip_cams: np.ndarray | None = None    # (C, 2, 2): each person's CAM on the chip
+    sharpness: float = 0.0                 # of the chip (`face_finder.sharpness`), when embedded
 
 
 @dataclass
@@ -166,7 +167,7 @@ class FaceModel(CamModel):
         for obs in batch.faces:
             row = []
             for o in obs:
-                f = Face(o.track, o.box, o.detected)
+                f = Face(o.track, o.box, o.detected, sharpness=o.sharpness)
                 if o.embed:
                     f.descriptor, f.chip_cams = desc[k], cams[k]
                     k += 1

@@ -197,6 +197,21 @@ class _RayMessages:
             self._module.print_to_stdstream = self._original
 
 
+def _is_face_model(model) -> bool:
+    """Whether the model file (a path, None for the default, or a loaded model) is a face model."""
+    if model is not None and not isinstance(model, (str, os.PathLike)):
+        return bool(getattr(model, "is_face_model", False))
+    import zipfile
+
+    from videocam.model.cam_model import default_model_path
+    from videocam.model.face_model import is_face_info
+    from videocam.model.info import read_info
+    try:
+        return is_face_info(read_info(default_model_path() if model is None else model))
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return False
+
+
 def run_on_ray(todo, summary, model=None, out_dir="outputs", gif=False, mp4=True, csv=True,
                address=None, workers=None, chunk_s=None, progress=False,
                on_error: Callable[[str], None] | None = None, warn: Callable[[str], None] | None = None,
@@ -251,8 +266,9 @@ def run_on_ray(todo, summary, model=None, out_dir="outputs", gif=False, mp4=True
         t1 = time.perf_counter()
 
         total = sum(s.frames for s in scans if not s.error)
-        if options.get("every") or options.get("fps"):
-            # which frames are analysed depends on every frame before (`pipeline.sampling`): not cut
+        if options.get("every") or options.get("fps") or _is_face_model(model):
+            # which frames are analysed depends on every frame before (`pipeline.sampling`), and a face
+            # model's strangers keep one id through the whole video (`stages.strangers`): not cut
             per = {s.video: max(1, s.frames) for s in scans}
         elif chunk_s:
             per = {s.video: max(1, int(round(chunk_s * s.fps))) for s in scans}

@@ -75,7 +75,8 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
     from videocam.stages.steady import STEADY_K
     if getattr(model, "is_face_model", False):
         from videocam.stages.identify import Identify
-        return [Identify(model)]  # every face is boxed and named or unknown: --multi is implied
+        from videocam.stages.strangers import Strangers
+        return [Identify(model), Strangers()]  # every face boxed, named or unknown (--multi is implied)
     nobody_given = nobody
     if nobody is None and NOBODY not in model.classes:
         nobody = DEFAULT_NOBODY_BELOW

@@ -28,6 +28,7 @@ FORGET_AFTER = 300   # frames after which an unseen track is forgotten
 # a new descriptor this far from the track's last one is another person (a tracker carried over a
 # cut it missed): the track's votes start again. Same-person descriptors of one shot lie < 0.3 apart.
 TRACK_BREAK = 0.5
+ONE_FACE_PER_PERSON = True  # a person is named on one face a frame (the closest); off: each face on its own
 
 
 @dataclass
@@ -43,10 +44,13 @@ class Identify:
     """Names, boxes and maps for a face model's results, in frame order (stateful: the tracks)."""
 
     model: object
-    votes: int = VOTES
+    votes: int | None = None  # None: VOTES, read when the stage is made
     needs_full_rgb = True  # faces are found on the full frame
     _tracks: dict = field(default_factory=dict)
     _n: int = 0
+
+    def __post_init__(self) -> None:
+        self.votes = VOTES if self.votes is None else self.votes
 
     def reset(self) -> None:
         self._tracks.clear()
@@ -83,9 +87,11 @@ class Identify:
         probs = np.zeros(n_cls, np.float32)
         boxes: list[Box] = []
         heat: list[int] = []
+        carried = []  # per box: what the stranger stage needs (track, this frame's descriptor, face)
         if kept:
             pd = np.stack(vectors)
-            names = assign_names(pd, m.threshold)
+            names = (assign_names(pd, m.threshold) if ONE_FACE_PER_PERSON
+                     else np.where(pd.min(axis=1) < m.threshold, pd.argmin(axis=1), -1))
             conf = confidence(pd, m.threshold)
             for i, f in enumerate(kept):
                 j = int(names[i])
@@ -96,6 +102,7 @@ class Identify:
                     heat.append(j)
                 else:
                     boxes.append(Box(UNKNOWN, float(1.0 - conf[i].max(initial=0.0)), x0, y0, x1, y1))
+                carried.append(f)
             doubt = float(conf.max(initial=0.0))
         else:
             doubt = 0.0
@@ -109,6 +116,7 @@ class Identify:
         notes = dict(r.notes)
         notes["heat_classes"] = sorted(set(heat))
         notes["faces"] = len(kept)
+        notes["face_boxes"] = carried
         return r.with_(probs=probs, cams=maps, label=label, score=score, boxes=boxes, notes=notes)
 
     def _forget(self) -> None:
