@@ -11,6 +11,8 @@ def test_documented_names_resolve():
     assert callable(videocam.localize.cam_boxes)
     assert callable(videocam.rescale.adaptive_cams)
     assert videocam.CamModel.__name__ == "CamModel"
+    assert issubclass(videocam.FaceModel, videocam.CamModel) and callable(videocam.enrol)
+    assert videocam.UNKNOWN == "unknown"
     assert issubclass(videocam.ModelError, videocam.VideocamError)
 
 
@@ -27,3 +29,27 @@ def test_import_videocam_stays_light():
     code = "import sys, videocam; print(sorted(m for m in ('tensorflow', 'keras', 'cv2', 'av') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_readme_s_module_paths_import_and_its_calls_work():
+    """Every module path README.md names imports, and its calls run with the arguments it shows."""
+    import numpy as np
+
+    from videocam.cam import normalize
+    from videocam.localize import cam_boxes
+    from videocam.rescale import adaptive_cams
+    m = videocam.load_model()
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 255, (360, 640, 3), dtype=np.uint8)
+    probs, cams = m.predict(frame)  # one frame is a batch of one, not 360 rows
+    assert probs.shape == (1, len(m.classes)) and cams.shape[:2] == (1, len(m.classes))
+    probs2, _ = m.predict(np.stack([frame, frame]))
+    assert probs2.shape == (2, len(m.classes))
+    norm = normalize(cams[0, 0], "max")
+    assert norm.max() <= 1.0 + 1e-6
+    for mode in ("largest", "all", "union"):
+        assert isinstance(cam_boxes(cams[0, 0], 640, 360, threshold=0.2, mode=mode), list)
+    sides, maps = adaptive_cams(m, [frame], [m.classes[0]])  # a class name, as README shows
+    sides_i, _ = adaptive_cams(m, [frame], [0])              # or its index
+    assert sides == sides_i and maps[0].shape[0] == len(m.classes)
+    assert videocam.cam.normalize is normalize and videocam.localize.cam_boxes is cam_boxes

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from videocam.model.cam import normalize, upsample
-from videocam.types import NOBODY, Box, FrameResult
+from videocam.types import NOBODY, UNKNOWN, Box, FrameResult
 
 __all__ = [
     "Renderer",
@@ -266,7 +266,8 @@ class Renderer:
         x1 = int(min(max(box.x1 - 1, x0), W - 1))  # x1/y1 are exclusive
         y1 = int(min(max(box.y1 - 1, y0), H - 1))
         cv2.rectangle(img, (x0, y0), (x1, y1), color, lay.line, cv2.LINE_AA)
-        text = f"{box.label} {box.score:.2f}"
+        # a stranger is tagged by his group (`unknown u3`): his score is only the doubt that he is anyone
+        text = box.who if box.label == UNKNOWN else f"{box.label} {box.score:.2f}"
         (tw, th), base = cv2.getTextSize(text, _FONT, lay.scale, lay.thick)
         pad = max(1, th // 4)
         bh = th + base + 2 * pad
@@ -385,7 +386,7 @@ class Renderer:
                 bi = classes.index(b.label)
             except ValueError:
                 bi = None
-            col = lay.colors[bi] if bi is not None else class_color(None, b.label)
+            col = lay.colors[bi] if bi is not None else class_color(None, b.who)
             self.draw_box(out, b, col, lay, avoid=panel)
         return out
 

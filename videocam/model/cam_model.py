@@ -212,7 +212,10 @@ class CamModel:
         return self._compiled_pass(with_cams=True)(batch)
 
     def predict(self, frames, aspect: str = "square") -> tuple[np.ndarray, np.ndarray]:
-        """Probabilities (B, C) and raw CAMs (B, C, h, w) for uint8 RGB frames of any size."""
+        """Probabilities (B, C) and raw CAMs (B, C, h, w) for uint8 RGB frames of any size: a batch
+        (B, H, W, 3) or a list of frames; one frame (H, W, 3) is a batch of one."""
+        if isinstance(frames, np.ndarray) and frames.ndim == 3:
+            frames = frames[None]
         frames = list(frames) if not isinstance(frames, np.ndarray) else frames
         if len(frames) == 0:
             c = len(self.classes)

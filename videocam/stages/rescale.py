@@ -69,16 +69,26 @@ def _run_at(cm, images: list, side: int) -> tuple[np.ndarray, np.ndarray]:
     return cm.probs_and_cams(batch)
 
 
-def adaptive_cams(cm, images: list, classes: list[int], batch: int = 32,
+def adaptive_cams(cm, images: list, classes: list, batch: int = 32,
                   progress: bool = False) -> tuple[list[int], list[np.ndarray]]:
-    """For each image, the side chosen for `classes[i]` and the raw CAMs (C, h, w) at that side.
+    """For each image, the side chosen for `classes[i]` (a class name or index) and the raw CAMs
+    (C, h, w) at that side.
 
     Two passes: the probe (all images at PROBE_SIDE), then one pass per
     distinct chosen side (images grouped, so batches stay dense).
     """
     from tqdm import tqdm
 
+    from videocam.errors import UsageError
     n = len(images)
+    if len(classes) != n:
+        raise UsageError(f"adaptive_cams: {n} images but {len(classes)} classes (one class per image)")
+    names = list(cm.classes)
+    try:
+        classes = [c if isinstance(c, (int, np.integer)) else names.index(str(c)) for c in classes]
+    except ValueError:
+        bad = next(c for c in classes if not isinstance(c, (int, np.integer)) and str(c) not in names)
+        raise UsageError(f"adaptive_cams: {bad!r} is not one of the model's classes ({', '.join(names)})") from None
     sides = [0] * n
     bar = tqdm(total=2 * n, desc="localising", unit="img", disable=not progress, leave=False)
     for k in range(0, n, batch):
