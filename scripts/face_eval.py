@@ -23,9 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np  # noqa: E402
-
 import face_material as fm  # noqa: E402
+import numpy as np  # noqa: E402
 
 
 def apply_overrides(sets: list[str]) -> dict:
@@ -48,8 +47,8 @@ def apply_overrides(sets: list[str]) -> dict:
 
 def photo_accuracy(seeds) -> list[float]:
     """Accuracy on the Johns' photos, 5 train / 3 test per person, all 5 enrolled."""
-    from videocam.model.cam_model import load_model
     from videocam.model.enrol import enrol
+    from videocam.model.loading import load_model
     accs = []
     people = fm.johns()
     for seed in seeds:
@@ -74,8 +73,8 @@ def photo_accuracy(seeds) -> list[float]:
 
 def run_seed(seed: int, split: str, hold: int, threshold: float | None, workdir: Path, model_cache=None):
     from videocam.eval.face_score import FaceCounts, score_frame
-    from videocam.model.cam_model import load_model
     from videocam.model.enrol import enrol
+    from videocam.model.loading import load_model
     from videocam.pipeline.process import process_video
     enrol_sets, _, _ = fm.split_people(seed)
     folder = fm.write_enrolment(enrol_sets, workdir / f"people{seed}")

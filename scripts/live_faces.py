@@ -25,9 +25,8 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     import av
     import cv2
-    import numpy as np
-
     import face_material as fm
+    import numpy as np
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         enrol_sets, _, _ = fm.split_people(a.seed)

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 from real_photos import BACKBONE, JOHNS, make_splits, people  # noqa: E402
 
-from videocam.model.cam_model import load_model  # noqa: E402
+from videocam.model.loading import load_model  # noqa: E402
 from videocam.model.data import read_rgb  # noqa: E402
 from videocam.model.recipe import RecipeConfig, train_recipe  # noqa: E402
 from videocam.types import NOBODY  # noqa: E402

@@ -65,7 +65,7 @@ def lay_out(split, root: Path) -> Path:
 
 
 def test_accuracy(model_path: Path, split) -> float:
-    from videocam.model.cam_model import load_model
+    from videocam.model.loading import load_model
     from videocam.model.data import read_rgb
     cm = load_model(model_path)
     ok = []

@@ -17,7 +17,7 @@ from videocam.eval.benchmark import DEFAULT_CACHE, ensure_video
 from videocam.eval.score import score_tables
 from videocam.io.csvfile import CsvRow, CsvTable, read_csv
 from videocam.io.reader import VideoReader
-from videocam.model.cam_model import load_model
+from videocam.model.loading import load_model
 from videocam.pipeline.stream import analyse
 from videocam.stages.chain import build_stages
 from videocam.stages.localize import cam_boxes

@@ -54,7 +54,7 @@ def _pre_thumb(rgb: np.ndarray) -> np.ndarray:
 
 def forward_cache(seed: int, model_path, cache=DEFAULT_CACHE, batch: int = 16) -> Path:
     from videocam.io.reader import VideoReader
-    from videocam.model.cam_model import load_model
+    from videocam.model.loading import load_model
 
     tag = hashlib.sha1(Path(model_path).read_bytes()).hexdigest()[:10]
     path = Path(cache) / "fwd" / tag / f"seed{seed}.npz"

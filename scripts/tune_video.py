@@ -69,7 +69,7 @@ def main(argv=None) -> int:
     ap.add_argument("--json", default=None)
     ap.add_argument("--every", type=int, default=1, help="score every Nth frame only (quicker grids)")
     a = ap.parse_args(argv)
-    from videocam.model.cam_model import load_model
+    from videocam.model.loading import load_model
     from videocam.stages.verify import DEFAULTS
     cm = load_model(a.model)
     base = dict(DEFAULTS)  # the code's constants (a model file keeps those of its training day)

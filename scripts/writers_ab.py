@@ -17,7 +17,7 @@ from pathlib import Path
 import videocam.io.writers as video
 import videocam.pipeline.outputs as outputs
 import videocam.pipeline.process as pipeline
-from videocam.model.cam_model import load_model
+from videocam.model.loading import load_model
 from videocam.synth.video import make_video
 
 CONFIGS = {

@@ -37,7 +37,7 @@ def tiny_model_path(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_model_path):
-    from videocam.model.cam_model import load_model
+    from videocam.model.loading import load_model
 
     return load_model(tiny_model_path)
 

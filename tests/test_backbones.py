@@ -174,7 +174,8 @@ def test_split_top_cuts_only_where_one_tensor_carries_everything(tmp_path):
 
 
 def test_file_backbone_model_round_trip_keeps_preprocessing(tmp_path):
-    from videocam.model.cam_model import load_model, save_model
+    from videocam.model.cam_model import save_model
+    from videocam.model.loading import load_model
     from videocam.model.nets import build_model
     p = _tiny_backbone_file(tmp_path / "bb.keras")
     m, info = build_model(3, backbone=str(p), cam_layer="add", preprocessing="caffe")

@@ -52,7 +52,7 @@ def test_jax_backend_gives_the_same_probs_and_cams_as_tensorflow(tiny_model, tin
     np.save(tmp_path / "x.npy", x)
     r = _run_python(f"""
         import numpy as np
-        from videocam.model.cam_model import load_model
+        from videocam.model.loading import load_model
         from videocam.model._backend import BackendError, keras, tf
         cm = load_model({str(tiny_model_path)!r})
         assert keras().backend.backend() == "jax"

@@ -95,7 +95,7 @@ def trained(johns, enrolled, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def face_model(trained):
-    from videocam.model.cam_model import load_model
+    from videocam.model.loading import load_model
     code, out, err, path = trained
     assert code == 0, err
     return load_model(path)

@@ -6,7 +6,8 @@ import pytest
 from conftest import CLASSES
 
 from videocam.errors import ModelError
-from videocam.model.cam_model import CamModel, load_model, save_model
+from videocam.model.cam_model import CamModel, save_model
+from videocam.model.loading import load_model
 from videocam.model.info import META_MEMBER, ModelInfo
 from videocam.model.nets import build_model
 

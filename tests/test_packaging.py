@@ -79,14 +79,15 @@ def test_every_shipped_model_file_opens_with_this_keras():
 
 def test_missing_model_says_how_to_give_one(tmp_path, monkeypatch):
     from videocam.model import cam_model
+    from videocam.model.loading import load_model
     monkeypatch.delenv("VIDEOCAM_MODEL", raising=False)
     monkeypatch.setattr(cam_model, "BUNDLED_MODEL", tmp_path / "gone.keras")
     with pytest.raises(ModelError) as e:
-        cam_model.load_model()
+        load_model()
     assert "--model" in str(e.value) and "VIDEOCAM_MODEL" in str(e.value) and "gone.keras" in str(e.value)
     monkeypatch.setenv("VIDEOCAM_MODEL", str(tmp_path / "typo.keras"))
     with pytest.raises(ModelError) as e:
-        cam_model.load_model()
+        load_model()
     assert "VIDEOCAM_MODEL" in str(e.value) and "typo.keras" in str(e.value) and "--model" in str(e.value)
 
 

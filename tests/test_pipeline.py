@@ -155,7 +155,7 @@ def test_cli_run_prints_summary(tiny_model_path, debate_clip, tmp_path, capsys):
 
 
 def test_bf16_precision_runs_and_stays_close(tiny_model_path, debate_clip, tmp_path):
-    from videocam.model.cam_model import load_model
+    from videocam.model.loading import load_model
     mp4, _, n = debate_clip
     a = read_csv(process_video(mp4, model=load_model(tiny_model_path), out_dir=tmp_path / "f32", mp4=False,
                                smooth=0).outputs["csv"])

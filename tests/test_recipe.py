@@ -58,7 +58,7 @@ def trained(tmp_path_factory):
 
 
 def test_recipe_writes_a_model_with_its_metadata_curves_and_held_out_accuracy(trained):
-    from videocam.model.cam_model import load_model
+    from videocam.model.loading import load_model
     res, lines, tmp = trained
     assert res.classes == ["blue", "green", "red", NOBODY]
     assert res.n_train == 6 and res.n_val == 3          # one held-out photo per class, carved automatically
@@ -76,7 +76,7 @@ def test_recipe_writes_a_model_with_its_metadata_curves_and_held_out_accuracy(tr
 
 def test_recipe_learns_the_colours(trained):
     """Three flat colours are easy even for a random tiny backbone once the head is fitted."""
-    from videocam.model.cam_model import load_model
+    from videocam.model.loading import load_model
     res, _, tmp = trained
     cm = load_model(res.path)
     imgs = [np.full((48, 40, 3), c, np.uint8) for c in ((40, 40, 200), (40, 180, 40), (200, 40, 40))]

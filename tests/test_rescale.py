@@ -98,7 +98,8 @@ def test_rescale_stage_gives_localize_maps_from_a_pass_at_the_chosen_side(tiny_m
 
 def test_adaptive_scale_is_a_stage_before_localize_and_refused_for_fc_heads(tiny_model, tmp_path):
     from videocam.errors import UsageError
-    from videocam.model.cam_model import load_model, save_model
+    from videocam.model.cam_model import save_model
+    from videocam.model.loading import load_model
     from videocam.model.nets import build_model
     from videocam.stages.chain import build_stages, check_stage_options
     from videocam.stages.localize import Localize

@@ -251,8 +251,17 @@ def _table(n: int = 100, fps: float = 25.0):
 
 
 def test_report_lists_a_long_seen_stranger_and_sums_the_rest_as_other_unknown():
-    from videocam.eval.report import (CLUSTER_FLOOR_S, CLUSTER_FLOOR_SHARE, NOBODY, OTHER_UNKNOWN,
-                                      analyse, box_lane, format_table, frame_durations, kept_clusters)
+    from videocam.eval.report import (
+        CLUSTER_FLOOR_S,
+        CLUSTER_FLOOR_SHARE,
+        NOBODY,
+        OTHER_UNKNOWN,
+        analyse,
+        box_lane,
+        format_table,
+        frame_durations,
+        kept_clusters,
+    )
     table = _table()
     rep = analyse(table)
     assert rep.duration_s == pytest.approx(4.0)
@@ -467,7 +476,7 @@ def _tree(d: Path) -> list[str]:
 
 def test_enrol_a_stranger_then_the_new_model_names_him(real_run, tmp_path):
     from videocam.io.csvfile import read_csv
-    from videocam.model.cam_model import load_model
+    from videocam.model.loading import load_model
     cluster = next(iter(real_run["clusters"][0]))
     c = _copy_run(real_run, tmp_path)
     code, o, e = _cli(["enrol", c["csv"], cluster, "--name", "newguy", "--people", c["people"]])
@@ -566,7 +575,7 @@ def test_enrol_a_bad_name_is_one_error_line(tmp_path):
 def test_the_ray_engine_does_not_cut_a_face_model_s_videos_into_chunks(real_run, tmp_path):
     """Chunks would each number their strangers from u1 (a Strangers stage per chunk) and the joined
     CSV would give one id to different people: a face model's video runs whole on one worker."""
-    from videocam.model.cam_model import load_model
+    from videocam.model.loading import load_model
     from videocam.pipeline.ray_engine import _is_face_model
     assert _is_face_model(real_run["model"])
     assert _is_face_model(load_model(real_run["model"]))

@@ -19,7 +19,7 @@ def tiny_data(tmp_path_factory):
 
 def test_train_one_epoch_then_evaluate(tiny_data, tmp_path):
     from videocam.eval.evaluate import evaluate_folder
-    from videocam.model.cam_model import load_model
+    from videocam.model.loading import load_model
     from videocam.model.train import train
     out = tmp_path / "m.keras"
     res = train(tiny_data, out, epochs=1, batch=8, width=8, input_size=(64, 64), verbose=0, log=lambda *_: None)
@@ -91,7 +91,8 @@ def test_bad_data_dir_is_one_line_error(tmp_path, capsys, case, msg):
 
 def test_fc_head_models_are_evaluated_at_their_fixed_size(tiny_data, tmp_path):
     from videocam.eval.evaluate import evaluate_folder
-    from videocam.model.cam_model import load_model, save_model
+    from videocam.model.cam_model import save_model
+    from videocam.model.loading import load_model
     from videocam.model.nets import build_model
     m, info = build_model(6, "small", "fc512", width=8, input_size=(64, 64))
     info.classes = ["ahn", "hong", "moon", "nobody", "sim", "you"]

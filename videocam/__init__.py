@@ -23,7 +23,7 @@ from videocam.types import NOBODY, UNKNOWN, Box, Frame, FrameResult  # noqa: E40
 
 # name -> module that defines it, loaded on first use
 _LAZY = {
-    "load_model": "videocam.model.cam_model", "CamModel": "videocam.model.cam_model",
+    "load_model": "videocam.model.loading", "CamModel": "videocam.model.cam_model",
     "save_model": "videocam.model.cam_model", "build_model": "videocam.model.nets",
     "vgg16_gap": "videocam.model.nets",
     "FaceModel": "videocam.model.face_model", "enrol": "videocam.model.enrol",

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 def register(subparsers) -> None:
     from videocam.cli.options import positive_int
-    e = subparsers.add_parser("enrol", help="make a stranger of a run (cluster u3) a person: his faces into PEOPLE/NAME/",
-                              description=__doc__)
+    e = subparsers.add_parser("enrol", description=__doc__,
+                              help="make a stranger of a run (cluster u3) a person: his faces into PEOPLE/NAME/")
     e.add_argument("csv", metavar="RUN.csv", help="the per-frame CSV of a run with a face model")
     e.add_argument("cluster", metavar="CLUSTER", help="the stranger's cluster id in that CSV, e.g. u3")
     e.add_argument("--name", required=True, help="the person's name (the folder made in --people)")

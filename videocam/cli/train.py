@@ -89,4 +89,9 @@ def _enrol(a) -> int:
     print(f"enrolled {len(r.classes)} {'person' if len(r.classes) == 1 else 'people'}: {people}")
     print(f"stranger threshold {r.threshold:.3f} (face descriptor distance){loo}")
     print(f"wrote {r.path} in {r.seconds:.1f} s")
+    import sys
+    for line in (r.doubts or [])[:5]:
+        print(f"warning: {line}", file=sys.stderr)
+    if r.doubts and len(r.doubts) > 5:
+        print(f"warning: and {len(r.doubts) - 5} more such photos", file=sys.stderr)
     return 0

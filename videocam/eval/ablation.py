@@ -122,7 +122,7 @@ def format_table(rows: list[dict], markdown: bool = True) -> str:
 
 def run_ablation(model, video, truth, json_path=None, smooth: int = 5, aspect: str = "square",
                  boxes: str = "union", threshold: float = 0.2, scale: str = "fixed", log=print) -> list[dict]:
-    from videocam.model.cam_model import load_model
+    from videocam.model.loading import load_model
     cm = load_model(model)
     if scale == "adaptive":
         from videocam.stages.rescale import require_any_input_size

@@ -201,7 +201,8 @@ def ablate_seeds(seeds: Sequence[int], model=None, cache=DEFAULT_CACHE, duration
     from videocam.eval.ablation import default_configs, forward_video, replay
     from videocam.eval.score import score_tables
     from videocam.io.csvfile import read_csv
-    from videocam.model.cam_model import CamModel, load_model
+    from videocam.model.cam_model import CamModel
+    from videocam.model.loading import load_model
 
     cm = model if isinstance(model, CamModel) else load_model(model)
     configs = default_configs(rescale_model=cm if scale == "adaptive" else None)

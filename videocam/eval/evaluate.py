@@ -60,7 +60,8 @@ def evaluate_folder(model, data_dir, split: str = "test", threshold: float = 0.2
     """
     from tqdm import tqdm
 
-    from videocam.model.cam_model import CamModel, load_model
+    from videocam.model.cam_model import CamModel
+    from videocam.model.loading import load_model
     from videocam.stages.rescale import SCALES
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; use fixed or adaptive")

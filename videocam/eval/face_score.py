@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from videocam.types import UNKNOWN  # noqa: E402
+
 MAX_WIDTH = 4.0
 POINT_GROW = 1.3
 

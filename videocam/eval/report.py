@@ -235,7 +235,8 @@ def _check_times(times: np.ndarray, frames: Sequence[int], what: str) -> None:
                              f"({times[i - 1]:g} -> {times[i]:g})")
 
 
-def _timeline(rows, people: list[str], what: str, kept: frozenset = frozenset()) -> tuple[Timeline, list[frozenset[str]]]:
+def _timeline(rows, people: list[str], what: str,
+              kept: frozenset = frozenset()) -> tuple[Timeline, list[frozenset[str]]]:
     times = np.array([float(r.time_s) for r in rows], dtype=np.float64)
     _check_times(times, [r.frame for r in rows], what)
     dur = frame_durations(times)

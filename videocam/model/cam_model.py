@@ -13,7 +13,7 @@ from videocam.errors import ModelError
 from videocam.model._backend import BackendError, backend, keras, tf
 from videocam.model.cam import class_activation_maps, grad_cam_maps
 from videocam.model.compiled import compile_pass
-from videocam.model.info import META_MEMBER, ModelInfo, read_info
+from videocam.model.info import META_MEMBER, ModelInfo
 from videocam.model.nets import preprocess
 
 # --------------------------------------------------------------- CamModel
@@ -311,35 +311,3 @@ def demo_model_note(path=None, classes=("ahn", "hong", "moon", "nobody", "sim", 
     people = [c for c in classes if c != NOBODY]
     n = {5: "five"}.get(len(people), str(len(people)))
     return DEMO_NOTE.format(n=n, people=", ".join(people))
-
-
-def load_model(path=None) -> CamModel:
-    """Load a videocam (or any GAP/conv Keras) model; no argument loads the default (see above)."""
-    given = path is not None
-    path = Path(path) if given else default_model_path()
-    if not path.exists():
-        if given:
-            raise ModelError(f"model file not found: {path}")
-        if os.environ.get("VIDEOCAM_MODEL"):
-            raise ModelError(f"VIDEOCAM_MODEL names a missing model file: {path} "
-                             "(fix or unset VIDEOCAM_MODEL, or pass --model M.keras)")
-        raise ModelError(f"the bundled model is missing: {path} (reinstall videocam, or pass "
-                         "--model M.keras or set VIDEOCAM_MODEL=M.keras)")
-    if path.is_dir():
-        raise ModelError(f"model path is a directory, not a .keras file: {path}")
-    if not zipfile.is_zipfile(path):
-        raise ModelError(f"not a Keras model file (.keras zip): {path}")
-    try:
-        info = read_info(path)
-        km = keras().models.load_model(path, compile=False)
-    except (ModelError, BackendError):
-        raise
-    except Exception as e:  # noqa: BLE001 - any Keras failure is a bad file for the user
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ModelError(f"cannot load model {path}: {first[:200]}") from None
-    if info is None:
-        info = ModelInfo(classes=[], preprocessing="rescale")
-    from videocam.model.face_model import FaceModel, is_face_info, read_face_data
-    cm = FaceModel(km, info, read_face_data(path)) if is_face_info(info) else CamModel(km, info)
-    cm.path = path
-    return cm

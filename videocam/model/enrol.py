@@ -31,6 +31,7 @@ class EnrolResult:
     threshold: float
     loo_accuracy: float | None
     seconds: float
+    doubts: list = None  # photos nearer another person's photos than their own person's
 
 
 def people_photos(data_dir) -> dict[str, list[Path]]:
@@ -78,13 +79,13 @@ def is_grey(rgb: np.ndarray) -> bool:
 def enrol_chips(people: dict[str, list[Path]], scale: float = CHIP_SCALE, progress: bool = True):
     """(chips (N, 150, 150, 3), labels (N,), grey flags (N,)); unreadable photos and photos without a
     face are listed all at once in one error."""
-    from tqdm import tqdm
-
     import cv2
+    from tqdm import tqdm
     det = detector()
     chips, labels, grey, unreadable, faceless = [], [], [], [], []
     items = [(i, p) for i, ps in enumerate(people.values()) for p in ps]
-    for i, p in tqdm(items, desc="faces", unit="photo", disable=not (progress and sys.stderr.isatty()), file=sys.stderr):
+    bar = not (progress and sys.stderr.isatty())
+    for i, p in tqdm(items, desc="faces", unit="photo", disable=bar, file=sys.stderr):
         data = np.fromfile(str(p), dtype=np.uint8)
         img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
         if img is None:
@@ -148,18 +149,25 @@ def enrol(data_dir, out, seed: int = 0, progress: bool = True, scale: float = CH
     threshold = calibrate_threshold(desc, labels)
     d_same, d_other = leave_one_out(desc, labels)
     loo = None
+    doubts: list[str] = []
+    paths = [p for ps in people.values() for p in ps]  # in the order of `labels` (every photo had a face)
     if len(classes) > 1:
         from videocam.model.identity import person_distances
         pd = np.stack([person_distances(desc[i:i + 1], np.delete(desc, i, 0), np.delete(labels, i), len(classes))[0]
                        for i in range(len(desc))])
         named = np.array([assign_names(pd[i:i + 1], threshold)[0] for i in range(len(desc))])
         loo = float((named == labels).mean())
+        for i in np.flatnonzero(pd.argmin(axis=1) != labels):  # nearer another person than his own
+            other = int(pd[i].argmin())
+            doubts.append(f"{paths[i]} looks more like {classes[other]} ({pd[i, other]:.2f}) than like "
+                          f"{classes[labels[i]]} ({pd[i, labels[i]]:.2f}): is it in the right folder?")
     photos = {c: int((labels == i).sum()) for i, c in enumerate(classes)}
     info = ModelInfo(classes=classes, input_size=(150, 150), preprocessing="none", cam_layer=FEATURES_LAYER,
                      head="gap", backbone="face", fixed_input=True,
                      extra={"face": {"threshold": round(threshold, 4), "chip_scale": scale, "photos": photos,
                                      "grey_photos": int(grey.sum()),
-                                     "same_person_loo_p90": round(float(np.quantile(d_same[np.isfinite(d_same)], 0.9)), 4)
+                                     "same_person_loo_p90":
+                                         round(float(np.quantile(d_same[np.isfinite(d_same)], 0.9)), 4)
                                      if np.isfinite(d_same).any() else None,
                                      "nearest_other_person": round(float(d_other[np.isfinite(d_other)].min()), 4)
                                      if np.isfinite(d_other).any() else None,
@@ -168,4 +176,4 @@ def enrol(data_dir, out, seed: int = 0, progress: bool = True, scale: float = CH
     tmp = out.with_name(f".{out.stem}.face.keras")
     write_face_data(tmp, desc, labels, kernel)
     tmp.replace(out)
-    return EnrolResult(out, classes, photos, threshold, loo, time.perf_counter() - t0)
+    return EnrolResult(out, classes, photos, threshold, loo, time.perf_counter() - t0, doubts)

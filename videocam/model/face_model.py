@@ -95,12 +95,10 @@ class FaceModel(CamModel):
         return True
 
     def settings(self) -> dict:
-        """What a run with this model used to find and name faces (for the run info)."""
-        from videocam.stages.identify import VOTES
+        """What a run with this model used to find faces (for the run info; the stages add theirs)."""
         f = self.finder
         return {"threshold": self.threshold, "chip_scale": self.chip_scale, "detect_every": f.detect_every,
-                "embed_every": f.embed_every, "upsample": f.upsample, "votes": VOTES,
-                "enrolled_photos": int(len(self.gallery))}
+                "embed_every": f.embed_every, "upsample": f.upsample, "enrolled_photos": int(len(self.gallery))}
 
     def reset_stream(self) -> None:
         """A new video or camera: tracks start again."""

@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
 from videocam.errors import UsageError
 from videocam.io.capture import DEFAULT_CAMERA_FPS, FileSource, LiveFrame, LiveSource, open_source
 from videocam.io.window import HEADLESS_MESSAGE, CvWindow, display_available, draw_status, qt_library_clash
@@ -144,7 +142,8 @@ def run_live(
     src = open_source(source, capture_factory=capture_factory, realtime=realtime)  # fail fast: before TF
 
     from videocam.io.render import Renderer
-    from videocam.model.cam_model import CamModel, load_model
+    from videocam.model.cam_model import CamModel
+    from videocam.model.loading import load_model
     from videocam.pipeline.outputs import Outputs
     from videocam.pipeline.threads import AsyncSink, StopFlag
 

@@ -170,11 +170,6 @@ def output_names(videos: list[Path]) -> tuple[list[str], list[str]]:
     return names, notes
 
 
-def wanted_outputs(out_dir: Path, name: str, mp4: bool, csv_: bool, gif: bool) -> dict[str, Path]:
-    from videocam.pipeline.process import output_paths
-    return output_paths(Path(name), out_dir, mp4, csv_, gif)
-
-
 def is_done(paths: dict[str, Path]) -> bool:
     """Every requested output exists under its final name (given only to complete files)."""
     return bool(paths) and all(p.is_file() for p in paths.values())
@@ -280,6 +275,7 @@ def process_videos(inputs, engine: str = "local", model=None, out_dir="outputs",
     todo: list[VideoRow] = []
     for v, name in zip(videos, names):
         row = VideoRow(str(v), name)
+        from videocam.pipeline.process import wanted_outputs
         paths = wanted_outputs(out, name, mp4, csv, gif)
         if skip_done and is_done(paths):
             prev = old.get(str(v), {})

@@ -85,6 +85,11 @@ def output_paths(input_path: Path, out_dir: Path, mp4: bool, csv: bool, gif: boo
     return paths
 
 
+def wanted_outputs(out_dir: Path, name: str, mp4: bool, csv_: bool, gif: bool) -> dict[str, Path]:
+    """The outputs a run of the video called `name` writes (many videos, Ray)."""
+    return output_paths(Path(name), out_dir, mp4, csv_, gif)
+
+
 def _check_out_dir(out_dir: Path) -> None:
     from videocam.io.partfile import writable_folder
     writable_folder(out_dir, "--out")
@@ -97,7 +102,8 @@ def load_for_run(model=None, multi: bool = False, refine: bool = True, boxes: st
     (`videocam.model._backend.threads_per_pass`), unless the chain runs the model itself
     (`stages.chain.chain_runs_the_model`). Other keyword options (a run's) are ignored."""
     from videocam.model._backend import use_threads_per_pass
-    from videocam.model.cam_model import CamModel, load_model
+    from videocam.model.cam_model import CamModel
+    from videocam.model.loading import load_model
     if isinstance(model, CamModel):
         return model
     if not chain_runs_the_model(model, multi, refine, boxes, scale):
@@ -211,7 +217,9 @@ def process_video(
                     threshold=threshold, boxes=boxes, norm=norm, nobody=nobody, smooth=smooth,
                     scale=scale, aspect=aspect, start=start, end=end, batch=batch or DEFAULT_BATCH, precision=precision)
     if face:
-        settings["faces"] = cm.settings()
+        from videocam.stages.identify import VOTES
+        from videocam.stages.strangers import LINK
+        settings["faces"] = {**cm.settings(), "votes": VOTES, "stranger_link": LINK}
     _record_run(summary, out_dir, input_path, cm, settings)
     if not summary.interrupted:
         _warn_damage(reader, summary, warn)

@@ -55,7 +55,7 @@ class _Worker:
                 from videocam.model._backend import tf
                 tf().config.threading.set_intra_op_parallelism_threads(int(threads))
                 tf().config.threading.set_inter_op_parallelism_threads(int(threads))
-            from videocam.model.cam_model import load_model
+            from videocam.model.loading import load_model
             self.model = load_model(model)
             if precision != "float32":
                 self.model.set_precision(precision)
@@ -221,7 +221,7 @@ def run_on_ray(todo, summary, model=None, out_dir="outputs", gif=False, mp4=True
     from tqdm import tqdm
 
     from videocam.pipeline.chunks import MIN_CHUNK_FRAMES, cut_video, scan_video
-    from videocam.pipeline.many import wanted_outputs
+    from videocam.pipeline.process import wanted_outputs
 
     ray = require_ray()
     on_error = on_error or (lambda m: print(f"error: {m}", file=sys.stderr, flush=True))

@@ -242,7 +242,8 @@ def analyse(frames: Sequence[Frame], probs: np.ndarray, cams: np.ndarray | None,
     return run_stages(stages, results)
 
 
-def analyse_batch(cm, frames: Sequence[Frame], size: tuple[int, int] | None, stages: Iterable = ()) -> list[FrameResult]:
+def analyse_batch(cm, frames: Sequence[Frame], size: tuple[int, int] | None,
+                  stages: Iterable = ()) -> list[FrameResult]:
     """Prepare, one forward pass, the stages: a batch of frames in, results out."""
     probs, cams, *faces = cm.probs_and_cams(model_input(cm, frames, size))
     return analyse(frames, probs, cams, cm.classes, stages, faces[0] if faces else None)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from videocam.types import NOBODY, UNKNOWN, Box, FrameResult
+
 VOTES = 5            # descriptors a track judges by (median of their distances)
 FORGET_AFTER = 300   # frames after which an unseen track is forgotten
 # a new descriptor this far from the track's last one is another person (a tracker carried over a

@@ -101,7 +101,7 @@ def compare_heads(data_dir, out_dir, backbone: str = "small", heads: Sequence[st
     """Train, evaluate and tabulate one model per head; see the module docstring."""
     from videocam.eval.evaluate import evaluate_folder
     from videocam.model._backend import keras
-    from videocam.model.cam_model import load_model
+    from videocam.model.loading import load_model
     from videocam.model.train import train
 
     heads = parse_heads(heads)

@@ -87,7 +87,8 @@ def resolve_class(cm, name: str | None) -> int | None:
 
 
 def load_cam_model(model):
-    from videocam.model.cam_model import CamModel, load_model
+    from videocam.model.cam_model import CamModel
+    from videocam.model.loading import load_model
     return model if isinstance(model, CamModel) else load_model(model)
 
 

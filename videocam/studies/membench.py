@@ -86,7 +86,7 @@ def tiny_model(path: Path) -> Path:
 
 
 def _child(clip: str, model: str, out: str, gif: bool, batch: int) -> dict:
-    from videocam.model.cam_model import load_model
+    from videocam.model.loading import load_model
     from videocam.pipeline.process import process_video
 
     cm = load_model(model)
