@@ -53,3 +53,36 @@ def test_the_readme_s_module_paths_import_and_its_calls_work():
     sides_i, _ = adaptive_cams(m, [frame], [0])              # or its index
     assert sides == sides_i and maps[0].shape[0] == len(m.classes)
     assert videocam.cam.normalize is normalize and videocam.localize.cam_boxes is cam_boxes
+
+
+def test_no_import_circle_in_the_package():
+    """No two modules of the package import each other, directly or round a circle (imports inside
+    functions included): data and calls flow one way."""
+    import ast
+    from pathlib import Path
+    root = Path(videocam.__file__).parent
+    mods = {}
+    for p in root.rglob("*.py"):
+        name = ".".join(p.relative_to(root.parent).with_suffix("").parts)
+        mods[name[:-len(".__init__")] if name.endswith(".__init__") else name] = p
+    graph = {m: set() for m in mods}
+    for m, p in mods.items():
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("videocam"):
+                graph[m] |= {t for t in [node.module] + [f"{node.module}.{a.name}" for a in node.names] if t in mods}
+            elif isinstance(node, ast.Import):
+                graph[m] |= {a.name for a in node.names if a.name in mods}
+        graph[m] -= {m, "videocam"}
+    state: dict[str, int] = {}
+
+    def visit(m, path):
+        state[m] = 1
+        for t in sorted(graph[m]):
+            assert state.get(t) != 1, "import circle: " + " -> ".join(path + [m, t])
+            if t not in state:
+                visit(t, path + [m])
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [])

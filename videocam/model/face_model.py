@@ -98,7 +98,7 @@ class FaceModel(CamModel):
         """What a run with this model used to find faces (for the run info; the stages add theirs)."""
         f = self.finder
         return {"threshold": self.threshold, "chip_scale": self.chip_scale, "detect_every": f.detect_every,
-                "embed_every": f.embed_every, "upsample": f.upsample, "enrolled_photos": int(len(self.gallery))}
+                "embed_every": f.embed_every, "detect_scale": f.detect_scale, "enrolled_photos": int(len(self.gallery))}
 
     def reset_stream(self) -> None:
         """A new video or camera: tracks start again."""
