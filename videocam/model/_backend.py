@@ -102,8 +102,8 @@ def _import_quietly() -> None:
             tf_mod.autograph.set_verbosity(0)
         except Exception:  # pragma: no cover - older TF
             pass
-        warnings.filterwarnings("ignore", module="tensorflow")
-    warnings.filterwarnings("ignore", module="keras")
+        warnings.filterwarnings("ignore", module=r"tensorflow(\..*)?")
+    warnings.filterwarnings("ignore", module=r"keras(\..*)?")  # the module and its submodules
     _tf, _keras = tf_mod, keras_mod
 
 
