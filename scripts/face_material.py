@@ -73,15 +73,21 @@ def split_people(seed: int):
     """(enrolment {name: photos}, tests {name: photos}, strangers {name: photos})."""
     rnd = random.Random(seed)
     people = johns()
+    enrol, tests, strangers = _pick(rnd, people, 3)
+    return enrol, tests, {n: people[n] for n in strangers}
+
+
+def _pick(rnd, people: dict, n_enrolled: int):
+    """`n_enrolled` Johns drawn to enrol, each split 5 to enrol / the rest to test; the others strangers."""
     names = sorted(people)
     rnd.shuffle(names)
-    enrolled, strangers = names[:3], names[3:]
+    enrolled, strangers = names[:n_enrolled], names[n_enrolled:]
     enrol, tests = {}, {}
     for n in enrolled:
         ps = list(people[n])
         rnd.shuffle(ps)
         enrol[n], tests[n] = ps[:5], ps[5:]
-    return enrol, tests, {n: people[n] for n in strangers}
+    return enrol, tests, strangers
 
 
 def write_enrolment(enrol: dict, folder: Path, small: int = 80, grey: bool = True) -> Path:
@@ -186,14 +192,8 @@ def stranger_shots(seed: int, split: str) -> tuple[dict, list[Shot]]:
     Truth names: a John's name, or `<photo>#<k>` for the k-th face of a group photo."""
     rnd = random.Random(seed * 104729 + (0 if split == "tuning" else 1))
     people = johns()
-    names = sorted(people)
-    rnd.shuffle(names)
-    enrolled, strangers = names[:2], names[2:]
-    enrol, tests = {}, {}
-    for n in enrolled:
-        ps = list(people[n])
-        rnd.shuffle(ps)
-        enrol[n], tests[n] = ps[:5], ps[5:]
+    enrol, tests, strangers = _pick(rnd, people, 2)
+    enrolled = list(enrol)
     queues = {n: rnd.sample(list(people[n]), len(people[n])) for n in strangers}
     out = []
     for rep in range(2):
