@@ -327,6 +327,9 @@ def _run(cm, reader, input_path, paths, gif_fps, batch_size, stages, aspect, pro
             bar.update(analysed)
         if summary.frames == 0 and not stop.event.is_set():
             where = " between --start and --end" if reader.start_s or reader.end_s is not None else ""
+            dur = reader.duration_s
+            if where and dur:
+                where += f" (the video is {dur:.1f} s long)"
             raise VideoError(f"{input_path}: no frames to process{where}")
         ok = True
     finally:
