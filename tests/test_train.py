@@ -206,3 +206,20 @@ def test_mosaic_share_is_checked_in_one_line(tmp_path, capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--mosaic must be between 0 and 1" in err
+
+
+def test_train_lists_every_unreadable_image_at_once(tmp_path, capsys):
+    """Not the first bad file only: the user fixes the folder in one go."""
+    rng = np.random.default_rng(0)
+    for cls in ("a", "b"):
+        (tmp_path / cls).mkdir()
+        for k in range(3):
+            cv2.imwrite(str(tmp_path / cls / f"{k}.png"), rng.integers(0, 255, (32, 32, 3), dtype=np.uint8))
+    bad = [tmp_path / "a" / "broken.jpg", tmp_path / "b" / "empty.png"]
+    bad[0].write_bytes(b"not an image")
+    bad[1].write_bytes(b"")
+    code = main(["train", str(tmp_path), "--out", str(tmp_path / "m.keras"), "--epochs", "1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and err[0].startswith("error: unreadable images:")
+    assert all(str(p) in err[0] for p in bad)
+    assert not (tmp_path / "m.keras").exists()

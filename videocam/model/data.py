@@ -105,12 +105,39 @@ def _split(s: Split, frac: float, seed: int) -> tuple[Split, Split]:
     return pick(train_idx), pick(val_idx)
 
 
-def load_images(paths, size: tuple[int, int], progress=None) -> np.ndarray:
-    """Read and resize images to (height, width) uint8 RGB, all in memory."""
+def unreadable(paths) -> str:
+    """The one-line message for unreadable images, every one named."""
+    return f"unreadable image{'s' if len(paths) > 1 else ''}: {', '.join(str(p) for p in paths)}"
+
+
+def read_all_rgb(paths, progress=None) -> list[np.ndarray]:
+    """Every image as uint8 RGB; the unreadable ones listed all at once in one `DataError`."""
+    imgs, bad = [], []
+    for p in paths:
+        try:
+            imgs.append(read_rgb(p))
+        except DataError:
+            bad.append(str(p))
+        if progress is not None:
+            progress.update(1)
+    if bad:
+        raise DataError(unreadable(bad))
+    return imgs
+
+
+def load_images(paths, size: tuple[int, int], progress=None, bad: list | None = None) -> np.ndarray:
+    """Read and resize images to (height, width) uint8 RGB, all in memory. Unreadable images are
+    listed all at once in one `DataError`, or appended to `bad` when given (the caller says)."""
     h, w = size
     out = np.empty((len(paths), h, w, 3), dtype=np.uint8)
+    raise_here = bad is None
+    bad = [] if bad is None else bad
     for i, p in enumerate(paths):
-        img = read_rgb(p)
+        try:
+            img = read_rgb(p)
+        except DataError:
+            bad.append(str(p))
+            continue
         if img.shape[0] != h or img.shape[1] != w:
             import cv2
 
@@ -119,6 +146,8 @@ def load_images(paths, size: tuple[int, int], progress=None) -> np.ndarray:
         out[i] = img
         if progress is not None:
             progress.update(1)
+    if bad and raise_here:  # every unreadable image at once, not the first only
+        raise DataError(unreadable(bad))
     return out
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from videocam.errors import DataError
 from videocam.model.data import IMAGE_EXTS
+from videocam.model.data import unreadable as unreadable_message
 from videocam.model.face_finder import CHIP_SCALE, chip, detect, detector
 
 HEAD_SCALE = 20.0  # logits per unit of -d^2/2: a softmax that separates people 0.3 apart
@@ -102,7 +103,7 @@ def enrol_chips(people: dict[str, list[Path]], scale: float = CHIP_SCALE, progre
         grey.append(is_grey(rgb))
     problems = []
     if unreadable:
-        problems.append(f"unreadable image{'s' if len(unreadable) > 1 else ''}: {', '.join(unreadable)}")
+        problems.append(unreadable_message(unreadable))
     if faceless:
         problems.append(f"no face found in {', '.join(faceless)}")
     if problems:

@@ -29,7 +29,7 @@ from tqdm import tqdm
 from videocam.errors import DataError, UsageError
 from videocam.model import augment
 from videocam.model._backend import keras
-from videocam.model.data import IMAGE_EXTS, read_rgb, scan
+from videocam.model.data import IMAGE_EXTS, read_all_rgb, read_rgb, scan
 from videocam.model.nets import preprocess
 from videocam.types import NOBODY
 
@@ -166,13 +166,8 @@ def train_recipe(data_dir, out, backbone, *, cam_layer: str | None = None, prepr
     size = tuple(int(v) for v in input_size)
 
     with _bar(len(sp["train"].paths) + len(sp["val"].paths), "reading photos") as bar:
-        def read(paths):
-            imgs = []
-            for p in paths:
-                imgs.append(read_rgb(p))
-                bar.update(1)
-            return imgs
-        train_photos, val_photos = read(sp["train"].paths), read(sp["val"].paths)
+        photos = read_all_rgb(list(sp["train"].paths) + list(sp["val"].paths), bar)  # every bad one at once
+        train_photos, val_photos = photos[:len(sp["train"].paths)], photos[len(sp["train"].paths):]
     y_train, y_val = sp["train"].labels, sp["val"].labels
     if len(train_photos) == 0:
         raise DataError("no training photos")

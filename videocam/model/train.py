@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from videocam.model._backend import keras, tf
 from videocam.model.cam_model import save_model
-from videocam.model.data import DataError, load_images, scan
+from videocam.model.data import DataError, load_images, scan, unreadable
 from videocam.model.nets import build_model, preprocess
 from videocam.types import NOBODY
 
@@ -209,8 +209,11 @@ def train(
     load_size = (int(input_size[0] * 8 / 7), int(input_size[1] * 8 / 7))  # room for random crops
     n_img = len(splits["train"].paths) + len(splits["val"].paths)
     with tqdm(total=n_img, desc="loading images", unit="img", disable=not sys.stderr.isatty(), leave=False) as bar:
-        x_train = load_images(splits["train"].paths, load_size, bar)
-        x_val = load_images(splits["val"].paths, tuple(input_size), bar)
+        bad: list[str] = []  # every unreadable image of both splits, in one error
+        x_train = load_images(splits["train"].paths, load_size, bar, bad=bad)
+        x_val = load_images(splits["val"].paths, tuple(input_size), bar, bad=bad)
+        if bad:
+            raise DataError(unreadable(bad))
     y_train, y_val = splits["train"].labels, splits["val"].labels
     model, info = build_model(len(classes), backbone=backbone, head=head, weights=weights,
                               width=width, input_size=tuple(input_size), stride=stride, cam_layer=cam_layer,
@@ -254,3 +257,4 @@ def train(
         warn(line)
     return TrainResult(out, list(classes), ckpt.best, ckpt.best_epoch, epochs, seconds, model.count_params(),
                        said)
+
