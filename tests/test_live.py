@@ -152,7 +152,7 @@ def test_camera_that_fails_is_one_line_error(cap, msg):
     (["--source", "9"], 1, "error: cannot open camera 9"),            # real OpenCV, no camera here
     (["--source", "/dev/video99"], 1, "error: cannot open /dev/video99: no such device"),
     (["--source", "missing.mp4"], 1, "error: cannot open missing.mp4: no such file"),
-    (["--max-frames", "0"], 2, "error: argument --max-frames"),
+    (["--max-frames", "0"], 2, "error: --max-frames"),
 ])
 def test_cli_source_errors(capfd, tmp_path, monkeypatch, args, code, msg):
     monkeypatch.chdir(tmp_path)

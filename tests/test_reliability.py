@@ -565,3 +565,12 @@ def test_cam_normalisation_bounds_and_scale_invariance(cam, scale):
         np.testing.assert_allclose(mx * x.max(), x, rtol=1e-5, atol=1e-4)
     else:
         assert not mx.any()
+
+
+def test_a_bad_flag_value_names_the_flag_once(capsys):
+    """Not "argument --threshold: --threshold must be ...": the flag, once, then what is wrong."""
+    from videocam.cli.main import main
+    with pytest.raises(SystemExit) as e:
+        main(["run", "whatever.mp4", "--threshold", "2"])
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and err.startswith("error: --threshold must be") and err.count("--threshold") == 1

@@ -18,6 +18,9 @@ EXIT_FAIL = 1
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2
+        import re
+        # argparse prefixes "argument --flag: " to a message that already names the flag: say it once
+        message = re.sub(r"^argument (\S+): (\1\b)", r"\2", message)
         self.exit(EXIT_USAGE, f"error: {message} (see {self.prog} --help)\n")
 
 
