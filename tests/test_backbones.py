@@ -153,7 +153,7 @@ def test_load_backbone_cam_layer_default_and_named(tmp_path):
     m, name = load_backbone(p)
     assert name == "top"
     assert load_backbone(p, "add")[1] == "add"
-    with pytest.raises(UsageError, match="no such layer.*last 4-D layers"):
+    with pytest.raises(UsageError, match="no such layer.*the end of each stage: .*stride"):
         load_backbone(p, "nope")
     with pytest.raises(ModelError, match="not found"):
         load_backbone(tmp_path / "missing.keras")

@@ -139,7 +139,7 @@ def load_backbone(path, cam_layer: str | None = None):
         names = [layer.name for layer in model.layers]
         if cam_layer not in names:
             raise UsageError(f"--cam-layer {cam_layer}: no such layer in {p.name} "
-                             f"(its last 4-D layers: {', '.join(x.name for x in four_d[-5:])})")
+                             f"(the end of each stage: {stage_ends(four_d)})")
         if not _four_d(model.get_layer(cam_layer)):
             raise UsageError(f"--cam-layer {cam_layer}: its output is not 4-D (batch, h, w, channels)")
         name = cam_layer
@@ -147,6 +147,22 @@ def load_backbone(path, cam_layer: str | None = None):
         outs = [t for t in model.outputs if len(t.shape) == 4]
         name = outs[-1]._keras_history.operation.name if outs else four_d[-1].name
     return model, name
+
+
+def stage_ends(four_d: list) -> str:
+    """The useful CAM layers: at each output stride, the last block output there (an `Add`), else
+    the last layer, e.g. `add_5 (stride 16), re_lu_32 (stride 32)`; the last six strides. Strides are
+    read from the layers' configs, so a backbone of any input size answers."""
+    last: dict[int, str] = {}
+    last_add: dict[int, str] = {}
+    stride = 1
+    for layer in four_d:
+        st = layer.get_config().get("strides") if hasattr(layer, "get_config") else None
+        stride *= int(st[0] if isinstance(st, (list, tuple)) else st or 1)
+        last[stride] = layer.name
+        if type(layer).__name__ == "Add":
+            last_add[stride] = layer.name
+    return ", ".join(f"{last_add.get(k, last[k])} (stride {k})" for k in sorted(last)[-6:])
 
 
 def cut(model, layer_name: str):
