@@ -468,3 +468,17 @@ def test_score_frame_counts_named_strangers_wrong_boxes_and_stranger_frames():
     assert rates["stranger_frames_named"] == pytest.approx(1 / 2)
     assert rates["pointing"] == pytest.approx(1 / 2)
     assert np.isnan(FaceCounts().rates()["named_wrong"])
+
+
+def test_the_peer_script_skips_with_a_message_without_face_recognition():
+    """scripts/peer_faces.py needs the optional peer library; without it, one line says so, exit 0."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = Path(__file__).resolve().parents[1] / "scripts" / "peer_faces.py"
+    code = ("import runpy, sys; sys.modules['face_recognition'] = None; sys.argv = [sys.argv[1]]; "
+            "runpy.run_path(sys.argv[0], run_name='__main__')")
+    r = subprocess.run([sys.executable, "-c", code, str(script)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip().startswith("skipped: face_recognition is not installed")
+    assert "pip install" in r.stdout

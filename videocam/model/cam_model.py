@@ -296,7 +296,7 @@ def default_model_path() -> Path:
 
 DEMO_NOTE = ("the bundled demo model knows only the {n} drawn people of the demo video ({people}); "
              "for your own people, train on your photos (one folder per person): "
-             "videocam train PHOTOS --out M.keras, then --model M.keras")
+             "videocam train PHOTOS --backbone face --out M.keras, then --model M.keras")
 
 
 def demo_model_note(path=None, classes=("ahn", "hong", "moon", "nobody", "sim", "you")) -> str | None:
