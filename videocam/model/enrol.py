@@ -116,7 +116,7 @@ def enrol(data_dir, out, seed: int = 0, progress: bool = True, scale: float = CH
     from videocam.model._backend import keras
     from videocam.model.cam_model import save_model
     from videocam.model.face_model import FEATURES_LAYER, load_face_net, write_face_data
-    from videocam.model.identity import assign_names, calibrate_threshold, leave_one_out
+    from videocam.model.identity import calibrate_threshold, distances, leave_one_out
     from videocam.model.info import ModelInfo
 
     t0 = time.perf_counter()
@@ -153,10 +153,11 @@ def enrol(data_dir, out, seed: int = 0, progress: bool = True, scale: float = CH
     doubts: list[str] = []
     paths = [p for ps in people.values() for p in ps]  # in the order of `labels` (every photo had a face)
     if len(classes) > 1:
-        from videocam.model.identity import person_distances
-        pd = np.stack([person_distances(desc[i:i + 1], np.delete(desc, i, 0), np.delete(labels, i), len(classes))[0]
-                       for i in range(len(desc))])
-        named = np.array([assign_names(pd[i:i + 1], threshold)[0] for i in range(len(desc))])
+        # each photo against all the others: its distance to each person's nearest other photo
+        d = distances(desc, desc)
+        np.fill_diagonal(d, np.inf)
+        pd = np.stack([np.where(labels == c, d, np.inf).min(axis=1) for c in range(len(classes))], axis=1)
+        named = np.where(pd.min(axis=1) < threshold, pd.argmin(axis=1), -1)  # each photo named on its own
         loo = float((named == labels).mean())
         for i in np.flatnonzero(pd.argmin(axis=1) != labels):  # nearer another person than his own
             other = int(pd[i].argmin())
@@ -173,8 +174,8 @@ def enrol(data_dir, out, seed: int = 0, progress: bool = True, scale: float = CH
                                      "nearest_other_person": round(float(d_other[np.isfinite(d_other)].min()), 4)
                                      if np.isfinite(d_other).any() else None,
                                      "leave_one_out_accuracy": loo}})
-    save_model(model, info, out.with_name(f".{out.stem}.face.keras"))
-    tmp = out.with_name(f".{out.stem}.face.keras")
+    tmp = out.with_name(f".{out.stem}.face.keras")  # complete, descriptors included, before it is named
+    save_model(model, info, tmp)
     write_face_data(tmp, desc, labels, kernel)
     tmp.replace(out)
     return EnrolResult(out, classes, photos, threshold, loo, time.perf_counter() - t0, doubts)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from videocam.errors import ModelError
+from videocam.stages.localize import iou
 
 CHIP = 150            # the face network's input side
 CHIP_SCALE = 1.3      # chip side / detector box side (the box is eyebrows to chin)
@@ -83,14 +84,6 @@ def sharpness(chip_rgb: np.ndarray) -> float:
     return float(cv2.Laplacian(g, cv2.CV_32F).var())
 
 
-def iou(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 @dataclass
 class FaceObs:
     """One face in one frame: its track, its box in frame pixels, and whether a chip was cut for it."""
@@ -114,10 +107,11 @@ class _Track:
 class FaceFinder:
     """Stateful: call it on each frame in order; returns the frame's faces and their chips."""
 
-    detect_every: int | None = None  # None: the module's constants, read when the finder is made
-    embed_every: int | None = None
-    detect_scale: float | None = None
-    scale: float | None = None
+    # the module's constants, read when a finder is made (so a script may set them first)
+    detect_every: int = field(default_factory=lambda: DETECT_EVERY)
+    embed_every: int = field(default_factory=lambda: EMBED_EVERY)
+    detect_scale: float = field(default_factory=lambda: DETECT_SCALE)
+    scale: float = field(default_factory=lambda: CHIP_SCALE)
     det: object = None
     _tracks: list = field(default_factory=list)
     _next_id: int = 1
@@ -126,12 +120,6 @@ class FaceFinder:
     _lost: bool = False
     frames: int = 0
     detections: int = 0
-
-    def __post_init__(self) -> None:
-        self.detect_every = DETECT_EVERY if self.detect_every is None else self.detect_every
-        self.embed_every = EMBED_EVERY if self.embed_every is None else self.embed_every
-        self.detect_scale = DETECT_SCALE if self.detect_scale is None else self.detect_scale
-        self.scale = CHIP_SCALE if self.scale is None else self.scale
 
     def reset(self) -> None:
         """A new video: no tracks, and the next frame is detected."""
@@ -171,8 +159,8 @@ class FaceFinder:
         old = [] if fresh else list(self._tracks)
         tracks, obs = [], []
         for b in boxes:
-            match = max(old, key=lambda t: iou(t.box, b), default=None)
-            if match is not None and iou(match.box, b) > 0.3:
+            overlap, match = max(((iou(t.box, b), t) for t in old), key=lambda x: x[0], default=(0.0, None))
+            if overlap > 0.3:
                 old.remove(match)
                 tid, since = match.id, match.since_embed + 1
             else:

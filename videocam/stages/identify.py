@@ -45,13 +45,10 @@ class Identify:
     """Names, boxes and maps for a face model's results, in frame order (stateful: the tracks)."""
 
     model: object
-    votes: int | None = None  # None: VOTES, read when the stage is made
+    votes: int = field(default_factory=lambda: VOTES)  # read when the stage is made
     needs_full_rgb = True  # faces are found on the full frame
     _tracks: dict = field(default_factory=dict)
     _n: int = 0
-
-    def __post_init__(self) -> None:
-        self.votes = VOTES if self.votes is None else self.votes
 
     def reset(self) -> None:
         self._tracks.clear()
@@ -66,11 +63,13 @@ class Identify:
         classes = list(r.classes)
         self._n += 1
         faces = r.notes.pop("faces", None) or []
+        fresh = [f for f in faces if f.descriptor is not None]  # this frame's descriptors, in one product
+        dists = iter(m.person_distances(np.stack([f.descriptor for f in fresh])) if fresh else [])
         vectors, cams, kept = [], [], []
         for f in faces:
             st = self._tracks.get(f.track)
             if f.descriptor is not None:
-                pd = m.person_distances(f.descriptor[None])[0]
+                pd = next(dists)
                 if st is None:
                     st = self._tracks[f.track] = _TrackState(deque(maxlen=self.votes))
                 elif st.descriptor is not None and float(np.linalg.norm(st.descriptor - f.descriptor)) > TRACK_BREAK:

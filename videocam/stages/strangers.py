@@ -34,7 +34,7 @@ TRACK_BREAK = 0.5     # as Identify: a descriptor this far from its track's last
 @dataclass
 class _Cluster:
     id: str
-    members: list = field(default_factory=list)
+    members: np.ndarray  # (n, 128): its descriptors, at most MAX_MEMBERS
 
 
 @dataclass
@@ -48,17 +48,13 @@ class _Track:
 class Strangers:
     """Cluster ids for `unknown` face boxes, in frame order (stateful: the clusters)."""
 
-    link: float | None = None           # None: the module's constants, read when the stage is made
-    min_face: int | None = None
-    min_sharpness: float | None = None
+    # the module's constants, read when the stage is made (so a script may set them first)
+    link: float = field(default_factory=lambda: LINK)
+    min_face: int = field(default_factory=lambda: MIN_FACE)
+    min_sharpness: float = field(default_factory=lambda: MIN_SHARPNESS)
     _clusters: list = field(default_factory=list)
     _tracks: dict = field(default_factory=dict)
     _n: int = 0
-
-    def __post_init__(self) -> None:
-        self.link = LINK if self.link is None else self.link
-        self.min_face = MIN_FACE if self.min_face is None else self.min_face
-        self.min_sharpness = MIN_SHARPNESS if self.min_sharpness is None else self.min_sharpness
 
     def reset(self) -> None:
         self._clusters.clear()
@@ -98,18 +94,17 @@ class Strangers:
         return min(x1 - x0, y1 - y0) >= self.min_face and f.sharpness >= self.min_sharpness
 
     def _join(self, d: np.ndarray) -> str:
-        best, best_d = None, np.inf
+        best, best_d, nearest = None, np.inf, 0
         for c in self._clusters:
-            m = np.stack(c.members)
-            dist = float(np.sqrt(((m - d) ** 2).sum(1)).min())
-            if dist < best_d:
-                best, best_d = c, dist
-        if best is None or best_d >= self.link:
-            best = _Cluster(f"u{len(self._clusters) + 1}")
+            d2 = ((c.members - d) ** 2).sum(1)
+            j = int(d2.argmin())
+            if d2[j] < best_d:
+                best, best_d, nearest = c, float(d2[j]), j
+        if best is None or best_d >= self.link ** 2:
+            best = _Cluster(f"u{len(self._clusters) + 1}", d[None].copy())
             self._clusters.append(best)
-        if len(best.members) < MAX_MEMBERS:
-            best.members.append(d)
+        elif len(best.members) < MAX_MEMBERS:
+            best.members = np.vstack([best.members, d[None]])
         else:  # full: the new descriptor replaces the member most like it (the spread is kept)
-            m = np.stack(best.members)
-            best.members[int(((m - d) ** 2).sum(1).argmin())] = d
+            best.members[nearest] = d
         return best.id
