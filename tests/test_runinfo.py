@@ -82,6 +82,45 @@ def test_run_info_records_the_settings(tiny_model, debate_clip, tmp_path):
     assert read_run_info(s.outputs["csv"]) is None
 
 
+def test_run_info_writes_every_setting_with_its_default(tiny_model, debate_clip, tmp_path):
+    """No null for a setting with a default: a reader of the run info needs no knowledge of defaults."""
+    from videocam.stages.chain import DEFAULT_SMOOTH
+    from videocam.stages.steady import STEADY_K
+    mp4, _truth, _n = debate_clip
+    s = process_video(mp4, model=tiny_model, out_dir=tmp_path, mp4=False)
+    st = read_run_info(s.outputs["csv"])["settings"]
+    want = {"multi", "refine", "lead", "fill", "threshold", "boxes", "norm", "nobody", "smooth", "steady", "torso",
+            "panel", "scale", "aspect", "start", "end", "sampling", "every", "batch", "precision", "model"}
+    assert want <= set(st) and all(v is not None for v in st.values()), st
+    assert st["nobody"] == "model's nobody class"  # the tiny model has a nobody class
+    assert (st["smooth"], st["steady"], st["torso"], st["panel"]) == (DEFAULT_SMOOTH, STEADY_K, True, True)
+    assert (st["start"], st["end"], st["every"], st["sampling"]) == (0.0, "end of the video", 1, "every frame")
+    assert st["multi"] is False and st["refine"] is False and st["threshold"] == 0.2
+    assert st["model"] == str(tiny_model.path or "(in memory)")
+
+
+def test_run_info_resolves_given_and_sampled_settings(tiny_model, debate_clip, tmp_path):
+    mp4, _truth, _n = debate_clip
+    s = process_video(mp4, model=tiny_model, out_dir=tmp_path, mp4=False, nobody=0.6, every=2, smooth=6,
+                      steady=10, torso=False, panel=False, start=0.2, end=1.5)
+    st = read_run_info(s.outputs["csv"])["settings"]
+    assert st["nobody"] == 0.6 and st["every"] == 2 and st["sampling"] == "every 2nd frame"
+    assert (st["smooth"], st["steady"]) == (3, 5)  # K in analysed frames: the same time span
+    assert (st["torso"], st["panel"], st["start"], st["end"]) == (False, False, 0.2, 1.5)
+
+
+def test_run_settings_floor_without_a_nobody_class():
+    from videocam.io.runinfo import run_settings
+    from videocam.stages.decide import DEFAULT_NOBODY_BELOW
+    base = {"model_path": None, "multi": True, "refine": True, "lead": False, "fill": True, "threshold": 0.2,
+            "boxes": "union", "norm": "max", "nobody": None, "smooth": None, "steady": None, "torso": True,
+            "panel": True, "scale": "fixed", "aspect": "square", "start": None, "end": None, "every": None,
+            "fps": 2.5, "batch": 16, "precision": "float32"}
+    st = run_settings(classes=["a", "b"], **base)
+    assert st["nobody"] == DEFAULT_NOBODY_BELOW and st["fps"] == 2.5 and "every" not in st
+    assert st["sampling"] == "2.5 frames a second" and st["lead"] is False and st["fill"] is True
+
+
 @pytest.mark.parametrize("multi", [False, True])
 def test_report_says_unknown_when_the_run_looked_for_one_person(tiny_model, debate_clip, tmp_path, multi):
     """Without --multi a two-shot can only show one person: 'together' is unknown, not 'none'."""

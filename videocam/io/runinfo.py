@@ -41,6 +41,54 @@ def describe_outputs(paths: dict[str, Path]) -> dict:
     return {k: {"file": p.name, "bytes": p.stat().st_size} for k, p in paths.items() if p.exists()}
 
 
+NOBODY_CLASS = "model's nobody class"
+START_OF_VIDEO = 0.0
+END_OF_VIDEO = "end of the video"
+
+
+def sampling_text(every: int | None, fps: float | None) -> str:
+    """`--every`/`--fps` in words: "every frame", "every 3rd frame", "5 frames a second"."""
+    if fps is not None:
+        return f"{float(fps):g} frames a second"
+    n = int(every or 1)
+    if n == 1:
+        return "every frame"
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"every {n}{suffix} frame"
+
+
+def run_settings(*, classes, model_path, multi: bool, refine: bool, lead: bool, fill: bool, threshold: float,
+                 boxes: str, norm: str, nobody: float | None, smooth: int | None, steady: int | None,
+                 torso: bool, panel: bool, scale: str, aspect: str, start: float | None, end: float | None,
+                 every: int | None, fps: float | None, batch: int, precision: str) -> dict:
+    """Every setting a run used, defaults written out (the run info's `settings`), so a reader never has
+    to know this version's defaults. `multi`/`refine` as the run applied them (a face model implies
+    --multi, no second look); `refine`/`lead`/`fill` are true only where they ran (with --multi);
+    `nobody` is the probability floor of the decision or `NOBODY_CLASS`; `smooth`/`steady` are the K the
+    chain ran with, in analysed frames (a sampled run scales them to the same time span)."""
+    from videocam.stages.chain import DEFAULT_SMOOTH
+    from videocam.stages.decide import DEFAULT_NOBODY_BELOW
+    from videocam.stages.steady import STEADY_K
+    from videocam.types import NOBODY
+    if nobody is not None:
+        floor: float | str = float(nobody)
+    else:
+        floor = NOBODY_CLASS if NOBODY in list(classes) else DEFAULT_NOBODY_BELOW
+    refine = bool(multi and refine)
+    out = {"multi": bool(multi), "refine": refine, "lead": bool(refine and lead), "fill": bool(refine and fill),
+           "threshold": float(threshold), "boxes": boxes, "norm": norm, "nobody": floor,
+           "smooth": int(DEFAULT_SMOOTH if smooth is None else smooth),
+           "steady": int(STEADY_K if steady is None else steady), "torso": bool(torso), "panel": bool(panel),
+           "scale": scale, "aspect": aspect, "start": float(START_OF_VIDEO if start is None else start),
+           "end": END_OF_VIDEO if end is None else float(end), "sampling": sampling_text(every, fps)}
+    if fps is not None:
+        out["fps"] = float(fps)
+    else:
+        out["every"] = int(every or 1)
+    out.update(batch=int(batch), precision=precision, model=str(model_path) if model_path else "(in memory)")
+    return out
+
+
 def write_run_info(path: Path, *, input, outputs: dict[str, Path], complete: bool, interrupted: str | None,
                    frames: int, seconds: float, model_path, bundled: bool, classes, settings: dict) -> Path:
     """Write the run info atomically (a part name, then a rename)."""

@@ -212,10 +212,11 @@ def process_video(
     face = getattr(cm, "is_face_model", False)
     if face:  # every face is boxed and named (or unknown); the CAM-box stages do not run
         multi, refine = True, False
-    settings = dict(multi=bool(multi), refine=bool(multi and refine), lead=bool(multi and refine and lead),
-                    fill=bool(multi and refine and fill),
-                    threshold=threshold, boxes=boxes, norm=norm, nobody=nobody, smooth=smooth,
-                    scale=scale, aspect=aspect, start=start, end=end, batch=batch or DEFAULT_BATCH, precision=precision)
+    from videocam.io.runinfo import run_settings
+    settings = run_settings(classes=cm.classes, model_path=cm.path, multi=multi, refine=refine, lead=lead,
+                            fill=fill, threshold=threshold, boxes=boxes, norm=norm, nobody=nobody, smooth=smooth,
+                            steady=steady, torso=torso, panel=panel, scale=scale, aspect=aspect, start=start,
+                            end=end, every=every, fps=fps, batch=batch or DEFAULT_BATCH, precision=precision)
     if face:
         from videocam.stages.identify import VOTES
         from videocam.stages.strangers import LINK
