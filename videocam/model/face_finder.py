@@ -1,7 +1,7 @@
 """Where the faces are: dlib's HOG face detector, tracks between detections, 150x150 chips.
 
-Detecting every frame is what makes the peer library slow (dlib's HOG with one upsample: ~320 ms
-a 1280x720 frame on this 2-core machine; enlarged 1.75x without upsampling, as here: ~250 ms). A `FaceFinder` detects on the first frame, at each shot
+Detecting every frame is what makes the peer library slow: dlib's HOG takes a few hundred
+milliseconds a 1280x720 frame. A `FaceFinder` detects on the first frame, at each shot
 cut, when a track is lost, and every `detect_every` frames; between, each face is followed by
 template matching in a window around its last box (a few hundred microseconds a face). Faces are
 sent for a descriptor when they are new and every `embed_every` frames after, so a track gathers
@@ -17,21 +17,18 @@ import numpy as np
 from videocam.errors import ModelError
 from videocam.stages.localize import iou
 
-CHIP = 150            # the face network's input side
-CHIP_SCALE = 1.3      # chip side / detector box side (the box is eyebrows to chin)
-DETECT_EVERY = 15     # frames between detections within a shot
-EMBED_EVERY = 5       # frames between two descriptors of one track
-UPSAMPLE = 1          # dlib's pyramid upsampling for photos: 1 finds faces down to ~40 px
-# video frames are enlarged this much and scanned without upsampling instead: on the tuning shots the
-# same faces (124 of 128) as one upsample, 248 against 307 ms a 1280x720 frame (x1.6: 120, 218 ms)
-DETECT_SCALE = 1.75
-MAX_DETECT_WIDTH = 2240  # ... but never past this width (a 1080p frame is enlarged 1.17x, not 1.75x)
-MIN_FACE = 24         # boxes smaller than this (px) are not faces worth naming
-TRACK_MIN_SCORE = 0.7  # normalised correlation below which a track is lost (and detection runs)
-CUT_DIFF = 12.0       # mean abs difference of 32x18 grey thumbnails (0-255) that marks a cut
-# (tuning shots: cuts between two shots of one studio differ by 11-60, a slow zoom by 1-3; with 30 and
-# 0.5 a missed cut let a track carry a name onto a stranger for a few frames: 0.021 of stranger-only
-# frames named, against 0 with 12 and 0.7)
+CHIP = 150  # the face network's input side (docs/stages.md#constants)
+CHIP_SCALE = 1.3  # chip side / detector box side; the box is eyebrows to chin (docs/stages.md#constants)
+DETECT_EVERY = 15  # frames between detections within a shot (docs/stages.md#constants)
+EMBED_EVERY = 5  # frames between two descriptors of one track (docs/stages.md#constants)
+UPSAMPLE = 1  # dlib's pyramid upsampling for photos: finds faces down to ~40 px (docs/stages.md#constants)
+# video frames are enlarged instead and scanned without upsampling: the same faces, faster
+DETECT_SCALE = 1.75  # enlargement of a video frame before detection (docs/stages.md#constants)
+MAX_DETECT_WIDTH = 2240  # ... never past this width: 1080p is enlarged 1.17x (docs/stages.md#constants)
+MIN_FACE = 24  # px: smaller boxes are not faces worth naming (docs/stages.md#constants)
+TRACK_MIN_SCORE = 0.7  # normalised correlation below which a track is lost, detection runs (docs/stages.md#constants)
+# a missed cut lets a track carry a name onto a stranger: the cut threshold and the track's score guard it
+CUT_DIFF = 12.0  # mean abs difference of 32x18 grey thumbnails (0-255) marking a cut (docs/stages.md#constants)
 
 
 def detector():

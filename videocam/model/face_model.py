@@ -34,11 +34,11 @@ FACE_MEMBER = "videocam_face.npz"      # descriptors, their people, the embeddin
 BUNDLED_FACE_NET = Path(__file__).resolve().parent / "face_resnet_dlib.keras"
 FEATURES_LAYER = "features"
 # the share of a chip CAM's spread around its mean that the frame map keeps: the 2x2 cells of the
-# last block differ from each other far more than two people's means do (exact CAMs, spread 1,
-# pointed at the right face 0.62 of the time on the tuning frames), so the mean (identity) decides
-# where a map peaks and the cells only shape it
-MAP_SPREAD = 0.1
-MAP_STRIDE = 8                         # frame pixels per cell of a face model's frame map
+# last block differ from each other far more than two people's means do, so with the exact CAMs a
+# map often peaks on the wrong face; kept small, the mean (identity) decides where a map peaks and
+# the cells only shape it
+MAP_SPREAD = 0.1  # share of a chip CAM's spread the frame map keeps (docs/stages.md#constants)
+MAP_STRIDE = 8  # frame pixels per cell of a face model's frame map (docs/stages.md#constants)
 
 
 def is_face_info(info) -> bool:

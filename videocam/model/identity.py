@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 # dlib's own threshold for "same person" on aligned chips; the calibrated threshold never goes above it
-DLIB_THRESHOLD = 0.6
+DLIB_THRESHOLD = 0.6  # the calibrated threshold's ceiling (docs/stages.md#constants)
 # the calibrated threshold never goes below this: enrolled faces must still be found in new footage
-MIN_THRESHOLD = 0.45
+MIN_THRESHOLD = 0.45  # the calibrated threshold's floor (docs/stages.md#constants)
 # distance above the threshold at which the confidence of a name falls from 0.5 to 0.27 (logistic width)
-CONFIDENCE_WIDTH = 0.03
+CONFIDENCE_WIDTH = 0.03  # the confidence's logistic width (docs/stages.md#constants)
 
 
 def distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -5,10 +5,9 @@ order). Stateless stages are plain; stateful ones (smoothing) keep what they
 need between batches. The default chain is `Decide -> Localize`; the
 nobody/multi/smoothing stages slot in front of or inside it.
 
-Order (a deviation from the first design sketch, Cam -> Localize -> Nobody ->
-Smooth): smoothing acts on probabilities and maps *before* the decision and
-the boxes, so the label and the boxes are both taken from the smoothed
-evidence; a box computed before smoothing would still flicker.
+Smoothing acts on probabilities and maps *before* the decision and the boxes,
+so the label and the boxes are both taken from the smoothed evidence; a box
+computed before smoothing would still flicker.
 """
 from __future__ import annotations
 
@@ -20,7 +19,7 @@ from videocam.stages.localize import ONE_PERSON_UNION_PEAK, UNION_PEAK, Localize
 from videocam.types import NOBODY, FrameResult
 
 Stage = Callable[[list[FrameResult]], list[FrameResult]]
-DEFAULT_SMOOTH = 5
+DEFAULT_SMOOTH = 5  # frames `run`/`live` smooth over without --smooth (docs/stages.md#constants)
 
 
 def run_stages(stages: Iterable[Stage], results: list[FrameResult]) -> list[FrameResult]:
@@ -68,9 +67,8 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
     again at each box of a frame with several, on a crop (`fill`: and along the row of people for
     anyone nobody boxed). `lead` (after Refine):
     `videocam.stages.lead.Lead` names a frame of several boxes for the one reaching highest, with
-    `steady`'s hysteresis; without the second look a quarter of the boxes of one-person frames are a
-    look-alike's, and leading by them named 0.84 of one-person frames right (tuning seeds), so it
-    runs only after Refine.
+    `steady`'s hysteresis. It runs only after Refine: before the second look, a look-alike's stray
+    second box would lead one-person frames (`lead.LEAD_MARGIN` in docs/stages.md).
     """
     from videocam.stages.steady import STEADY_K
     if getattr(model, "is_face_model", False):

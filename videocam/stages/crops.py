@@ -9,8 +9,8 @@ import numpy as np
 from videocam.stages.localize import cam_boxes
 from videocam.types import Box
 
-CROP_MARGIN = 0.5  # context around a box, as a share of its longer side
-CROP_BOX_MODE = "largest"  # a crop's box: its map's largest region (the union reached a neighbour's tie)
+CROP_MARGIN = 0.5  # context around a box, as a share of its longer side (docs/stages.md#constants)
+CROP_BOX_MODE = "largest"  # a crop's box: its map's largest region, not the union (docs/stages.md#constants)
 
 Rect = tuple[int, int, int, int]  # (x0, y0, x1, y1) in frame pixels, x1/y1 exclusive
 

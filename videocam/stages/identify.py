@@ -24,12 +24,12 @@ import numpy as np
 
 from videocam.types import NOBODY, UNKNOWN, Box, FrameResult
 
-VOTES = 5            # descriptors a track judges by (median of their distances)
-FORGET_AFTER = 300   # frames after which an unseen track is forgotten
+VOTES = 5  # descriptors a track judges by, the median of their distances (docs/stages.md#constants)
+FORGET_AFTER = 300  # frames after which an unseen track is forgotten (docs/stages.md#constants)
 # a new descriptor this far from the track's last one is another person (a tracker carried over a
-# cut it missed): the track's votes start again. Same-person descriptors of one shot lie < 0.3 apart.
-TRACK_BREAK = 0.5
-ONE_FACE_PER_PERSON = True  # a person is named on one face a frame (the closest); off: each face on its own
+# cut it missed): the track's votes start again. Same-person descriptors of one shot lie closer.
+TRACK_BREAK = 0.5  # descriptor distance that breaks a track's votes (docs/stages.md#constants)
+ONE_FACE_PER_PERSON = True  # a person is named on one face a frame, the closest (docs/stages.md#constants)
 
 
 @dataclass

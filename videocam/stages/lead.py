@@ -2,22 +2,20 @@
 
 The truth's label of a frame with several people is the person whose box is the largest. The
 softmax does not rank people by size, and neither do map boxes: a map box ends at the tie, not at
-the person's outline (tuning seeds 201-210, `--multi`: the label followed the truth's rule in 0.33
-of such frames, the class of the largest map box in 0.37). A map box's *top* is reliable, though (the
-top of the face), and people shown together are framed to one lower edge (the frame's bottom in a
-two-shot, the desk of a panel), so the largest of them is the one whose box reaches highest: 0.79 of
-those frames (unequal two-shots 0.94, panels of 3 0.89 and of 4 0.77, two-shots of about equal
-size 0.51, where the sizes differ by 4-8%).
+the person's outline. A map box's *top* is reliable, though (the top of the face), and people shown
+together are framed to one lower edge (the frame's bottom in a two-shot, the desk of a panel), so
+the largest of them is most often the one whose box reaches highest; least so in two-shots of
+about equal size.
 
-`Lead` (last in the `--multi` chain, after `Refine`) names each frame of two or more boxes for that
-person, with `Steady`'s hysteresis over the several-box frames of a shot: a running share of each
-person's votes since the last cut (`notes["cut"]` from `Smooth`, or its own detector when smoothing
-is off), and a switch only when another
-person's share is `margin` higher, so people of about the same size do not trade the label (nor
-does a frame whose box of the held person was dropped: a first version handed the label to a boxed
-person then, and traded it back and forth in panels). Once most people frames of a shot had several
-boxes, every people frame of the shot takes the held name; before that, and in shots of one person
-with a stray second box, frames keep the label the chain gave them.
+`Lead` (last in the `--multi` chain, after `Refine`, whose second look removes the look-alikes'
+stray boxes it would otherwise follow) names each frame of two or more boxes for that person, with
+`Steady`'s hysteresis over the several-box frames of a shot: a running share of each person's votes
+since the last cut (`notes["cut"]` from `Smooth`, or its own detector when smoothing is off), and a
+switch only when another person's share is `margin` higher, so people of about the same size do
+not trade the label. A frame that lost the held person's box does not hand the label over; only
+the votes do. Once most people frames of a shot had several boxes, every people frame of the shot
+takes the held name; before that, and in shots of one person with a stray second box, frames keep
+the label the chain gave them. Measurements: docs/stages.md#constants.
 """
 from __future__ import annotations
 
@@ -27,10 +25,8 @@ from videocam.types import NOBODY, FrameResult
 
 __all__ = ["Lead", "LEAD_K", "LEAD_MARGIN"]
 
-# chosen on tuning seeds 201-205 (0.4-0.9; 0.8: the 2+-people label 0.684 against 0.710 at 0.6, flicker
-# 1.00 against 1.06, worst seed 1.00 against 1.17), checked on 206-210; the window is Steady's
-LEAD_K = STEADY_K
-LEAD_MARGIN = 0.8
+LEAD_K = STEADY_K  # window of the running vote share, Steady's (docs/stages.md#constants)
+LEAD_MARGIN = 0.8  # another person's share must exceed the held one's by this (docs/stages.md#constants)
 
 
 class Lead(FollowsShots):

@@ -22,34 +22,29 @@ from videocam.model.cam import normalize, upsample
 from videocam.stages.decide import boxed_classes
 from videocam.types import Box, FrameResult
 
-MODES = ("largest", "all", "union")
+MODES = ("largest", "all", "union")  # the box rules `--boxes` takes (docs/stages.md#constants)
 # The torso rule (video stages only, not still images): a TV close-up or medium shot frames a
 # person from the chest or waist up, so the body runs on to the frame's bottom edge, while the
 # CAM lights the face and the tie and stops short of the shoulders. A box at least
 # TORSO_MIN_WIDTH of the frame wide is extended down to the bottom edge and widened by
-# TORSO_WIDEN about its centre. Chosen on the tuning seeds (videocam.eval.benchmark):
-# one-person box recall @0.5 0.875 -> 0.986 (worst seed 0.73 -> 0.92); panel members in wide
-# shots (narrower boxes, cut by a desk) are left alone.
-TORSO_MIN_WIDTH = 0.3
-TORSO_WIDEN = 1.1
+# TORSO_WIDEN about its centre; panel members in wide shots (narrower boxes, cut by a desk) are
+# left alone.
+TORSO_MIN_WIDTH = 0.3  # share of the frame's width a box needs for the torso rule (docs/stages.md#constants)
+TORSO_WIDEN = 1.1  # the torso rule widens the box this much about its centre (docs/stages.md#constants)
 # The panel rule (video stages, frames with several boxes): a 14x14 map boxes a small person
-# about 1.85x too wide and 1.25x too tall (the blur of a cell each side). When a frame has at
-# least PANEL_MIN_BOXES boxes, all under PANEL_MAX_HEIGHT of the frame tall (a panel in a wide
-# shot, not a close-up split between look-alike classes), each shrinks about its centre to
-# PANEL_SHRINK (width, height). Tuning seeds 201-205, --multi: box recall @0.5 on 2+-people
-# frames 0.33 -> 0.65, box precision @0.5 0.42 -> 0.62, recall @0.3 0.80 -> 0.84.
-PANEL_MIN_BOXES = 3
-PANEL_MAX_HEIGHT = 0.7
-PANEL_SHRINK = (0.6, 0.8)
-UNION_PEAK = 0.5  # a region joins the union when its peak is at least this fraction of the max
+# about 1.85x too wide and 1.25x too tall (the blur of a cell each side). When a frame has at least
+# PANEL_MIN_BOXES boxes, all under PANEL_MAX_HEIGHT of the frame tall (a panel in a wide shot,
+# not a close-up split between look-alike classes), each shrinks about its centre to
+# PANEL_SHRINK (width, height).
+PANEL_MIN_BOXES = 3  # boxes a frame needs for the panel rule (docs/stages.md#constants)
+PANEL_MAX_HEIGHT = 0.7  # ... each under this share of the frame tall (docs/stages.md#constants)
+PANEL_SHRINK = (0.6, 0.8)  # (width, height) a panel box shrinks to about its centre (docs/stages.md#constants)
+UNION_PEAK = 0.5  # `union`: a region joins when its peak reaches this share of the max (docs/stages.md#constants)
 # The same in the default video chain (one person boxed per frame, no --multi): every region of the
-# class's map there is taken for that person's (face and tie), so a weaker face joins the union.
-# Tuning seeds 201-210, `videocam run` defaults: one-person box recall @0.5 0.983 (worst seed 0.912)
-# -> 0.995 (0.949) at 0.4 (0.998 (0.976) at 0.3), box precision @0.5 0.648 -> 0.628 (0.603), recall
-# @0.3 on 2+-people frames 0.210 -> 0.195 (0.172): where two people share a frame the one box
-# grows over both. 0.4: the target is the first; --multi keeps 0.5 (its boxes are people).
-ONE_PERSON_UNION_PEAK = 0.4
-WORK_SIDE = 224  # long side of the mask the regions are found on
+# class's map there is taken for that person's (face and tie), so a weaker face joins the union; where
+# two people share a frame the one box grows over both. --multi keeps UNION_PEAK (its boxes are people).
+ONE_PERSON_UNION_PEAK = 0.4  # UNION_PEAK of the chain without --multi (docs/stages.md#constants)
+WORK_SIDE = 224  # long side of the mask the regions are found on (docs/stages.md#constants)
 
 
 def threshold_mask(norm_cam: np.ndarray, threshold: float = 0.2) -> np.ndarray:

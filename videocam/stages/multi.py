@@ -3,8 +3,16 @@
 A softmax trained on one-person images spreads (or does not spread) its
 probability over the people in a two-person frame, so the probability alone is
 weak evidence; the CAM of a second person's class, though, has its own strong
-positive blob where that person is. The rule (`present_classes`) therefore
-looks at both:
+positive blob where that person is.
+
+The default, the territory rule (`compete`): candidates are the person classes
+whose CAM peak reaches `COMPETE_REL_PEAK` of the top class's; every map cell
+goes to the candidate strongest there, each candidate is boxed from its own
+cells only (so one person's box does not run on over a neighbour its class
+lights more weakly), and stays when the peak on its cells reaches
+`COMPETE_KEEP_PEAK` of the top class's.
+
+The peak rule (`present_classes`, `Multi(territory=False)`) looks at both:
 
 - `prob_ok`: `probs[c] >= rel_prob * probs[top]`
 - `peak_ok`: the positive peak of class c's CAM `>= rel_peak *` the top class's
@@ -19,7 +27,8 @@ CAM box is mostly the same region as a stronger class's box (IoU >
 two people.
 
 `Multi` is the stage (after `Decide`, before `Localize`): it extends
-`notes["present"]`; the frame's `label` stays the strongest class.
+`notes["present"]` (and, with the territory rule, `notes["box_cams"]`); the
+frame's `label` stays the strongest class.
 """
 from __future__ import annotations
 
@@ -33,19 +42,19 @@ from videocam.types import NOBODY, Box, FrameResult
 
 __all__ = ["class_peaks", "present_classes", "compete", "drop_duplicate_boxes", "Multi", "PEAKS", "COMBINE"]
 
-PEAKS = ("raw", "contrast")
-COMBINE = ("or", "and")
+PEAKS = ("raw", "contrast")  # `peak=` modes of the peak rule (docs/stages.md#constants)
+COMBINE = ("or", "and")  # `combine=` modes of the peak rule (docs/stages.md#constants)
 
-# defaults (to be tuned on the debate benchmark)
-MIN_PROB = 0.01
-REL_PROB = 0.25
-REL_PEAK = 0.5
-DEDUPE_IOU = 0.5
-BOX_THRESHOLD = 0.2
-# the territory rule (`compete`, the default of `Multi`), chosen on the tuning seeds
-COMPETE_MIN_PROB = 0.0
-COMPETE_REL_PEAK = 0.3
-COMPETE_KEEP_PEAK = 0.5
+# the peak rule (`present_classes`, `Multi(territory=False)`)
+MIN_PROB = 0.01  # a class below this probability is never added (docs/stages.md#constants)
+REL_PROB = 0.25  # `prob_ok`: probability at least this share of the top class's (docs/stages.md#constants)
+REL_PEAK = 0.5  # `peak_ok`: CAM peak at least this share of the top class's (docs/stages.md#constants)
+DEDUPE_IOU = 0.5  # boxed over a stronger class's box above this IoU: the same person (docs/stages.md#constants)
+BOX_THRESHOLD = 0.2  # CAM threshold of the boxes the duplicate test compares (docs/stages.md#constants)
+# the territory rule (`compete`, the default of `Multi`)
+COMPETE_MIN_PROB = 0.0  # probability a candidate needs (docs/stages.md#constants)
+COMPETE_REL_PEAK = 0.3  # a candidate's CAM peak reaches this share of the top class's (docs/stages.md#constants)
+COMPETE_KEEP_PEAK = 0.5  # it stays when its own cells' peak reaches this share of the top's (docs/stages.md#constants)
 
 
 def class_peaks(cams: np.ndarray, peak: str = "raw") -> np.ndarray:

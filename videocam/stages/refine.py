@@ -1,10 +1,10 @@
 """Look again at each person of a frame with several boxes: a crop of each box, through the same model.
 
-With `--multi`, most wrong boxes were of two kinds (tuning seeds): a look-alike class lighting
-some of one person's cells (a second person who is not there: 910 extra boxes on 2,314 one-person
-frames), and boxes of the small people of a wide shot, blurred by the 14x14 map. So, for a frame
-with two or more boxes, each box is cut out with `margin` of context and run through the model at
-its trained size, where the person fills the input as in the training images:
+With `--multi`, most wrong boxes are of two kinds: a look-alike class lighting some of one person's
+cells (a second person who is not there), and boxes of the small people of a wide shot, blurred by
+the 14x14 map. So, for a frame with two or more boxes, each box is cut out with `margin` of context
+(`crops.CROP_MARGIN`) and run through the model at its trained size, where the person fills the
+input as in the training images:
 
 - a box whose crop's top class is not its own is dropped (the look-alike), unless it is the
   frame's largest box and its class keeps at least `LARGEST_MIN_P` in the crop: a look-alike
@@ -15,36 +15,18 @@ its trained size, where the person fills the input as in the training images:
 - when one box is left, it is that class's box on the whole frame with the one-box rule
   (`torso_box`), as `Localize` gives a frame with one box;
 - when several are left, each takes its crop's map box of its class (20% of the max, the largest
-  region: `crops.CROP_BOX_MODE`), back in frame pixels: the person at 2-4x the size in the input,
-  on a map as fine as that;
+  region: `crops.CROP_BOX_MODE`; the union would reach a neighbour's tie), back in frame pixels:
+  the person at 2-4x the size in the input, on a map as fine as that;
 - then (`fill`, `--no-fill` turns it off) it looks along the row of people for anyone nobody
   boxed, and through a frame's one box when it is much wider than tall (`videocam.stages.row`);
-- when two are left (a two-shot: both people framed to the frame's bottom edge), each at least
-  `TWO_SHOT_MIN_WIDTH` of the frame wide takes the torso rule (`torso_box`: down to the bottom
-  edge, 1.1x as wide), as the one box of a close-up does; `--no-torso` turns both off.
+- when two are left (a two-shot: both people framed to the frame's bottom edge, while their map
+  boxes stop at the tie), each at least `TWO_SHOT_MIN_WIDTH` of the frame wide takes the torso rule
+  (`torso_box`: down to the bottom edge, 1.1x as wide), as the one box of a close-up does;
+  `--no-torso` turns both off.
 
-Tuning seeds 201-210, `--multi`, margin 0.5 (chosen over 0.25, 0.75 and 1.0 and over a looser
-agreement on seeds 201-205): box precision at IoU 0.5 0.641 -> 0.822, box recall on one-person
-frames 0.921 -> 0.971, recall at IoU 0.3 on frames of 2+ people 0.871 -> 0.829 (real second people
-whose crop shows more of a neighbour are dropped too). One batched pass of all boxes' crops of a
-batch of frames; frames with fewer than two boxes cost nothing.
-
-Keeping the largest box (`videocam benchmark --multi`, chosen on tuning seeds 201-205 against
-the strict rule and against no floor, checked on 206-210): recall at IoU 0.3 on frames of 2+
-people 0.817 -> 0.853 (worst seed 0.700 -> 0.769) and 0.853 -> 0.894 (0.727 -> 0.751); box
-precision at IoU 0.5 0.829 -> 0.807 and 0.824 -> 0.783 (no floor: 0.801 and 0.779). The people it
-keeps are real (of the boxes of a class not in the frame it keeps 6.9% as the strict rule did on
-201-205, 11.1% against 8.8% on 206-210); their boxes are looser than the others.
-
-The largest region and the two-shot rule (a later round; chosen on 201-205, checked on 206-210).
-Of the boxes that missed IoU 0.5 in two-shots, most stopped at the tie (median height 0.65 of the
-truth's, bottom edge 0.37 of a height short), where every truth box of a two-shot reaches the
-frame's bottom; in panels, a quarter of the boxes reached over a neighbour (the crop's map of one
-person lights the neighbour's tie, and the union took it in). Against the union in the crops,
-without the two-shot rule: box precision at IoU 0.5 0.807 -> 0.876 and 0.783 -> 0.874, recall at
-IoU 0.3 on frames of 2+ people 0.853 -> 0.888 (worst seed 0.769 -> 0.805) and 0.894 -> 0.967
-(0.751 -> 0.933); the two-shot rule alone gave 0.807 -> 0.844 (width 0.12-0.18 alike; 1.1x over
-1.0x; applied to frames of three boxes as well it cost recall in panels, 0.873 -> 0.868).
+The crops raise box precision, at the cost of some real second people whose crop shows more of a
+neighbour. One batched pass of all boxes' crops of a batch of frames; frames with fewer than two
+boxes cost nothing. Measurements: docs/stages.md#constants.
 """
 from __future__ import annotations
 
@@ -60,8 +42,8 @@ from videocam.types import Box, FrameResult
 
 __all__ = ["Refine", "crop_around", "LARGEST_MIN_P", "TWO_SHOT_MIN_WIDTH"]
 
-LARGEST_MIN_P = 0.02  # the largest box stays when its class has this much in its crop (see above)
-TWO_SHOT_MIN_WIDTH = 0.15  # of the frame: a box of a two-shot this wide takes the torso rule
+LARGEST_MIN_P = 0.02  # the largest box stays when its class has this much in its crop (docs/stages.md#constants)
+TWO_SHOT_MIN_WIDTH = 0.15  # of the frame: a two-shot's box this wide takes the torso rule (docs/stages.md#constants)
 
 
 @dataclass

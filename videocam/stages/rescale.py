@@ -1,11 +1,9 @@
 """Scale-adaptive localisation: take the box from the input size where the CAM box is tight.
 
-Measured on held-out boxes (docs/localisation.md): a 14x14 CAM boxes a person
-well only when the person appears about 100-160 px tall in the network input.
-Smaller people are boxed too large (one 16-px cell of blur is a big share of
-them) and close-ups too small (only the head and tie light up). At a fixed 224
-input, people under a third of the image height were boxed right 1 time in 3,
-while each size band had some input size that boxed it right 9 times in 10.
+A 14x14 CAM boxes a person well only when the person appears about 100-160 px tall in the
+network input (docs/localisation.md). Smaller people are boxed too large (one 16-px cell of blur
+is a big share of them) and close-ups too small (only the head and tie light up), so no one fixed
+input size boxes every size of person.
 
 So, for still images: a cheap probe pass at `PROBE_SIDE` estimates the
 object's height fraction `f` from its CAM box; the image is run again at side
@@ -13,8 +11,8 @@ object's height fraction `f` from its CAM box; the image is run again at side
 sweet spot, and the box comes from that pass's CAM with the usual threshold
 rule. The class still comes from the pass at the trained size. Every step is a
 CAM of the same model with image-level training only; the three constants were
-tuned on a held-out box-labelled split (seed 0), as Choe et al. (CVPR 2020)
-allow for WSOL hyperparameters, and reported on another seed.
+tuned on a held-out box-labelled split, as Choe et al. (CVPR 2020) allow for
+WSOL hyperparameters, and reported on another (docs/stages.md#constants).
 """
 from __future__ import annotations
 
@@ -29,12 +27,12 @@ from videocam.stages.decide import boxed_classes
 from videocam.stages.localize import cam_boxes
 from videocam.types import FrameResult
 
-PROBE_SIDE = 160  # the size estimate is most faithful here (corr 0.84 with the true height, log-log)
-APPARENT = 130  # target height of the object in network pixels (still images)
-VIDEO_APPARENT = 150  # the same for 16:9 video frames squashed to a square (tuned on the seed-2 video)
-GAMMA = 1.25  # the probe's boxes shrink large and swell small objects; f**GAMMA undoes part of it
-MIN_SIDE, MAX_SIDE, STEP = 128, 448, 32
-SCALES = ("fixed", "adaptive")
+PROBE_SIDE = 160  # the probe's side: its size estimate is most faithful here (docs/stages.md#constants)
+APPARENT = 130  # target height of the object in network pixels, still images (docs/stages.md#constants)
+VIDEO_APPARENT = 150  # the same for 16:9 video frames squashed to a square (docs/stages.md#constants)
+GAMMA = 1.25  # f**GAMMA undoes part of the probe's shrinking large and swelling small (docs/stages.md#constants)
+MIN_SIDE, MAX_SIDE, STEP = 128, 448, 32  # the adaptive side's range and multiple (docs/stages.md#constants)
+SCALES = ("fixed", "adaptive")  # the values `--scale` takes (docs/stages.md#constants)
 
 
 def adaptive_side(height_frac: float | None, apparent: float = APPARENT, gamma: float = GAMMA,

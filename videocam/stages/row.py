@@ -1,25 +1,19 @@
 """Look along the row of people for anyone nobody boxed (`--multi`'s second look; `--no-fill`).
 
-In the worst tuning seeds' panels whole people had no box at all, already before the second look:
-their class never lit the frame's 14x14 map enough. So, for a frame of several boxes, windows of a
-person's size (the median box) are laid along the row of people (the boxes' heights), wherever
-no box covers a window's centre, each cut out with context and run through the model in one more
-pass; a window whose crop names a class not boxed in the frame with `FILL_MIN_P` or more adds that
-person (its crop map's largest region; the surest window of each class; not over a box of the
-frame). A frame whose one box is `WIDE_ONE_BOX` times wider than tall (a map spread over two
-people: a two-shot boxed as one, tuning seed 201) gets a row through the box: when its windows name
-another person and the box's own, each is boxed on its own; otherwise the frame stays as it was.
+In a panel a person may have no box at all: their class never lit the frame's 14x14 map enough,
+already before the second look. So, for a frame of several boxes, windows of a person's size (the
+median box) are laid along the row of people (the boxes' heights), `FILL_STEP` of a width apart,
+wherever no box covers a window's centre; each is cut out with context and run through the model in
+one more pass. A window whose crop names a class not boxed in the frame with `FILL_MIN_P` or more
+adds that person (its crop map's largest region; the surest window of each class; not over a box of
+the frame by more than `FILL_MAX_IOU`).
 
-Tuning seeds 211-230 were made for it (the ten seeds before had too few panels to show its worst
-cases). Probability 0.5 / 0.7 / 0.9 and windows 0.33 / 0.5 / 0.75 of a width apart were compared on
-201-215 (recall at IoU 0.3 on 2+ people 0.953 / 0.950 / 0.944, spacing alike; that run widened
-two-shot boxes twice, a bug fixed since). The final code, with and without: 201-215 recall 0.922
-(worst seed 0.805) -> 0.956 (0.833), box precision 0.883 -> 0.890; 216-230 recall 0.861 (0.708) ->
-0.937 (0.844), precision 0.847 -> 0.867, label on 2+-people frames 0.789 -> 0.801. The row through
-one wide box on top: 201-215 recall 0.956 -> 0.966 (worst seed 0.833 -> 0.915), precision 0.890 ->
-0.896 (1.3 and 1.8 times wider alike); 216-230 recall 0.937 -> 0.944, precision 0.867 -> 0.872,
-label on 2+-people frames 0.801 -> 0.820; box recall on one-person frames unchanged (a lone
-person's wide box names no one else).
+A frame whose one box is `WIDE_ONE_BOX` times wider than tall (a map spread over two people: a
+two-shot boxed as one) gets a row through the box, with windows `PERSON_ASPECT` times as wide as the
+box is tall: when its windows name another person and the box's own, each is boxed on its own;
+otherwise the frame stays as it was. A lone person's wide box names no one else, so one-person
+frames keep their box. It costs one more pass of windows per frame of several people. Measurements:
+docs/stages.md#constants.
 """
 from __future__ import annotations
 
@@ -32,11 +26,11 @@ from videocam.stages.crops import CROP_MARGIN, box_in_crop, crop_around, look
 from videocam.stages.localize import iou
 from videocam.types import NOBODY, Box, FrameResult
 
-FILL_MIN_P = 0.7  # a window adds a person its crop names with this probability
-FILL_STEP = 0.5  # windows along the row, this share of a person's width apart
-FILL_MAX_IOU = 0.3  # ... and whose box overlaps no box of the frame more than this
-WIDE_ONE_BOX = 1.5  # a frame's one box this many times wider than tall may hold several people
-PERSON_ASPECT = 0.9  # a person's box, width over height (the two-shots' truth boxes: 0.9)
+FILL_MIN_P = 0.7  # a window adds a person its crop names with this probability (docs/stages.md#constants)
+FILL_STEP = 0.5  # windows along the row, this share of a person's width apart (docs/stages.md#constants)
+FILL_MAX_IOU = 0.3  # a found box may overlap a box of the frame at most this much (docs/stages.md#constants)
+WIDE_ONE_BOX = 1.5  # a frame's one box this many times wider than tall may hold several (docs/stages.md#constants)
+PERSON_ASPECT = 0.9  # a person's box, width over height (docs/stages.md#constants)
 
 
 @dataclass(frozen=True)

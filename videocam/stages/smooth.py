@@ -10,7 +10,8 @@ averages out in the thumbnail and a pan or zoom moves it only a little, while a
 cut replaces the whole picture. A frame is a cut when its difference is above
 an absolute floor AND several times the median of the recent differences (so
 a shot with a lot of motion does not fire on every frame), or when it is
-above a hard level whatever the recent motion.
+above a hard level whatever the recent motion. The floor sits between the
+smallest cuts and the largest motion inside a shot (docs/stages.md#constants).
 """
 from __future__ import annotations
 
@@ -24,13 +25,13 @@ from videocam.types import FrameResult
 
 __all__ = ["thumbnail", "frame_difference", "is_cut", "ema", "alpha_for", "CutDetector", "FollowsStream", "Smooth"]
 
-THUMB_SIZE = (32, 18)  # (width, height)
+THUMB_SIZE = (32, 18)  # (width, height) of the thumbnails compared (docs/stages.md#constants)
 
 # cut rule defaults (see `is_cut`)
-CUT_FLOOR = 0.02  # tuning seeds: cuts 0.040-0.9, motion inside a shot at most 0.006
-CUT_RATIO = 3.0
-CUT_HARD = 0.25
-CUT_HISTORY = 15
+CUT_FLOOR = 0.02  # a difference below this is never a cut (docs/stages.md#constants)
+CUT_RATIO = 3.0  # a cut is this many times the median recent difference (docs/stages.md#constants)
+CUT_HARD = 0.25  # a difference from this up is a cut whatever the motion (docs/stages.md#constants)
+CUT_HISTORY = 15  # recent differences (frames) the median is taken over (docs/stages.md#constants)
 
 
 def thumbnail(rgb: np.ndarray, size: tuple[int, int] = THUMB_SIZE) -> np.ndarray:

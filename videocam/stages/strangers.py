@@ -21,14 +21,13 @@ import numpy as np
 
 from videocam.types import UNKNOWN, FrameResult
 
-# descriptor distance that joins a face to a cluster (tuning: 0.5 and 0.55 merged strangers, purity 0.93, 0.86)
-LINK = 0.45
-MIN_FACE = 40         # px: smaller faces are not trusted to start or join a cluster
-# variance of the chip's Laplacian below which a face is too soft (5th percentile of 40-60 px faces, tuning)
-MIN_SHARPNESS = 12.0
-MAX_MEMBERS = 48      # descriptors kept per cluster
-FORGET_AFTER = 300    # frames after which an unseen track is forgotten (its cluster stays)
-TRACK_BREAK = 0.5     # as Identify: a descriptor this far from its track's last is someone else
+# larger links merge different strangers into one cluster
+LINK = 0.45  # descriptor distance that joins a face to a cluster (docs/stages.md#constants)
+MIN_FACE = 40  # px: smaller faces do not start or join a cluster (docs/stages.md#constants)
+MIN_SHARPNESS = 12.0  # chip's Laplacian variance below which a face is too soft (docs/stages.md#constants)
+MAX_MEMBERS = 48  # descriptors kept per cluster (docs/stages.md#constants)
+FORGET_AFTER = 300  # frames after which an unseen track is forgotten, its cluster stays (docs/stages.md#constants)
+TRACK_BREAK = 0.5  # as Identify: this far from its track's last descriptor is someone else (docs/stages.md#constants)
 
 
 @dataclass
