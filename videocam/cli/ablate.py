@@ -9,9 +9,9 @@ from videocam.cli.options import unit_interval
 def register(sub) -> None:
     p = sub.add_parser("ablate", help="score each stage (nobody, multi, smoothing) on a video with truth",
                        description=__doc__)
-    p.add_argument("video", help="video file")
-    p.add_argument("truth", help="its per-frame truth CSV (frame,time_s,label,boxes), e.g. samples/debate.truth.csv")
-    p.add_argument("--model", default=None, help="model .keras (default: the bundled model)")
+    p.add_argument("video", metavar="VIDEO", help="video file")
+    p.add_argument("truth", metavar="TRUTH.csv", help="its per-frame truth CSV (frame,time_s,label,boxes), e.g. samples/debate.truth.csv")
+    p.add_argument("--model", default=None, metavar="M.keras", help="model .keras file (default: the bundled model)")
     p.add_argument("--smooth", type=int, default=5, help="smoothing window for the smoothed rows (default 5)")
     p.add_argument("--aspect", choices=("square", "keep"), default="square",
                    help="squash frames to the model's square input (default square), or keep the aspect ratio")

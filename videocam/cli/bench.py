@@ -10,7 +10,7 @@ def register(sub) -> None:
     from videocam.cli.options import int_at_least
     b = sub.add_parser("bench", help="measure model vs pipeline vs the per-frame baseline",
                        description=__doc__)
-    b.add_argument("--model", default=None, help="model .keras (default: the bundled model)")
+    b.add_argument("--model", default=None, metavar="M.keras", help="model .keras file (default: the bundled model)")
     b.add_argument("--video", default=None, help="a real video to measure on (default: a synthetic 640x360 clip)")
     b.add_argument("--frames", type=int_at_least("--frames", 1), default=1200,
                    help="frames of the synthetic clip (default 1200; the model rows and the breakdown use "

@@ -14,7 +14,7 @@ def register(subparsers) -> None:
         f"them, sorted; at most {MAX_COLUMNS} columns. Models with an FC head get Grad-CAM. "
         "For the logo-shortcut study see `videocam shortcut`.")
     c.add_argument("images", nargs="+", metavar="IMAGE", help="image files or folders of images")
-    c.add_argument("--model", default=None, help="model .keras file (default: the bundled model)")
+    c.add_argument("--model", default=None, metavar="M.keras", help="model .keras file (default: the bundled model)")
     c.add_argument("--out", default=str(DEFAULT_OUT), help=f"figure to write (default: {DEFAULT_OUT})")
     c.add_argument("--class", dest="class_name", default=None, metavar="NAME",
                    help="show this class's map instead of the top class's")

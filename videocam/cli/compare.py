@@ -16,7 +16,7 @@ def register(subparsers) -> None:
     c = subparsers.add_parser(
         "compare", help="train and compare the GAP head with FC heads (accuracy, localisation, size)",
         description=__doc__)
-    c.add_argument("data_dir", help="DATA_DIR/<class>/* or DATA_DIR/train|val|test/<class>/* (as train takes)")
+    c.add_argument("data_dir", metavar="DATA_DIR", help="DATA_DIR/<class>/* or DATA_DIR/train|val|test/<class>/* (as train takes)")
     c.add_argument("--out", required=True, metavar="DIR", help="output folder")
     c.add_argument("--backbone", choices=("small", "vgg16"), default="small", help="backbone (default small)")
     c.add_argument("--weights", default="none",

@@ -14,7 +14,7 @@ def register(subparsers) -> None:
     s = subparsers.add_parser(
         "shortcut", help="does the model call moon's party logo 'moon'? (the shortcut study)",
         description=__doc__)
-    s.add_argument("--model", default=None, help="model .keras file (default: the bundled model)")
+    s.add_argument("--model", default=None, metavar="M.keras", help="model .keras file (default: the bundled model)")
     s.add_argument("--out", default="outputs/shortcut", metavar="DIR", help="output folder (default: outputs/shortcut)")
     s.add_argument("--n", type=int_at_least("--n", 1), default=40, help="probe images (default 40; half with nobody)")
     s.add_argument("--seed", type=int, default=0, help="seed of the probe images (default 0)")

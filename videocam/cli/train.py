@@ -9,7 +9,7 @@ from videocam.cli.options import fraction, int_at_least, positive_int, unit_inte
 def register(subparsers) -> None:
     t = subparsers.add_parser("train", help="train a GAP model on a folder of labelled images",
                        description=__doc__)
-    t.add_argument("data_dir", help="DATA_DIR/<class>/* (one folder of photos per person), or "
+    t.add_argument("data_dir", metavar="DATA_DIR", help="DATA_DIR/<class>/* (one folder of photos per person), or "
                    "DATA_DIR/train|val/<class>/*")
     t.add_argument("--out", required=True, help="model file to write (.keras)")
     t.add_argument("--backbone", default="small",

@@ -48,7 +48,7 @@ def _test_folder(data_dir: Path, split: str) -> tuple[Path, str]:
 
 
 def evaluate_folder(model, data_dir, split: str = "test", threshold: float = 0.2, json_path=None,
-                    batch: int = 32, progress: bool = True, boxes: str = "largest",
+                    batch: int = 32, progress: bool = True, boxes: str = "union",
                     scale: str = "adaptive") -> dict:
     """Evaluate a model (path or CamModel) on DATA_DIR/<split>/<class>/*, or on DATA_DIR/<class>/*
     when DATA_DIR has no train/val/test folders (or `split` is ".").

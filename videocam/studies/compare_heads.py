@@ -125,7 +125,8 @@ def compare_heads(data_dir, out_dir, backbone: str = "small", heads: Sequence[st
         val_acc = split_accuracy(cm, splits["val"].paths, splits["val"].labels, classes)
         # fixed scale: the FC heads only take the trained size, and the study compares like with like
         rep = evaluate_folder(cm, data_dir, split="test", threshold=threshold,
-                              json_path=out / f"{head}.eval.json", progress=False, scale="fixed")
+                              json_path=out / f"{head}.eval.json", progress=False, scale="fixed",
+                              boxes="largest")  # the paper's protocol, as docs/compare.md reports
         row = HeadResult(
             head=head, cam_method="Grad-CAM" if cm.gradcam else "CAM", params=int(tr.params),
             train_seconds=round(float(tr.seconds), 1), best_epoch=int(tr.best_epoch),
