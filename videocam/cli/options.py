@@ -67,8 +67,8 @@ def add_box_options(p) -> None:
     p.add_argument("--threshold", type=unit_interval("--threshold"), default=0.2, metavar="T",
                    help="box threshold as a fraction of the CAM max (default 0.2, the paper's)")
     p.add_argument("--boxes", choices=("union", "largest", "all"), default="union",
-                   help="union (default): one box around every strong region of a class (face and tie "
-                        "together); largest: the largest region (the paper's rule); all: one per region")
+                   help="union (default): one box around a class's strong regions; largest: the paper's "
+                        "rule; all: one per region")
     p.add_argument("--norm", choices=("max", "minmax"), default="max", help="CAM normalisation (default max)")
     p.add_argument("--aspect", choices=("square", "keep"), default="square",
                    help="squash frames to the model's square input (default), or keep the aspect ratio")
@@ -76,22 +76,11 @@ def add_box_options(p) -> None:
 
 # The video stages' rules that are on by default, and what turning each off gives up.
 STAGE_SWITCHES = (
-    ("--no-torso", "turn off the torso rule (default on): the one box of a frame, when at least 0.3 of the frame "
-                   "wide, reaches down to the frame's bottom edge and is 1.1x as wide (a close-up or medium shot "
-                   "frames a person from the chest up; the CAM stops at the tie)"),
-    ("--no-panel", "turn off the panel rule (default on): when a frame has 3 or more boxes, all under 0.7 of the "
-                   "frame tall (a panel in a wide shot, with --multi), each shrinks about its centre to 0.6x the "
-                   "width and 0.8x the height (a 14x14 map boxes small people too large)"),
-    ("--no-refine", "with --multi, turn off the second look (default on): each box of a frame with several is cut "
-                    "out and run through the model again; a box whose crop names another class is dropped unless "
-                    "it is the frame's largest, the others take their crop's box (one more pass per such frame)"),
-    ("--no-lead", "with --multi and its second look, turn off the lead rule (default on): a frame with several "
-                  "boxes is named for the person whose box reaches highest (the largest, when people are framed "
-                  "to one lower edge), held through the shot as --steady holds a label"),
-    ("--no-fill", "with --multi and its second look, do not look for people nobody boxed (default: look): "
-                  "windows of a person's size along the row of people, where no box is, each cut out and run "
-                  "through the model; a person a window names with 0.7 or more is added (one more pass per such "
-                  "frame)"),
+    ("--no-torso", "no torso rule: a wide one-person box is not extended down to the frame's edge"),
+    ("--no-panel", "no panel rule: the boxes of a panel in a wide shot are not shrunk"),
+    ("--no-refine", "with --multi: no second look at each box on a crop"),
+    ("--no-lead", "with --multi: a frame of several boxes is not named for the one reaching highest"),
+    ("--no-fill", "with --multi: no search along the row of people for anyone nobody boxed"),
 )
 
 
@@ -115,14 +104,12 @@ def add_stage_options(p, batch_default: int | None, batch_help: str) -> None:
     add_box_options(p)
     add_video_box_options(p)
     p.add_argument("--nobody", type=unit_interval("--nobody"), default=None, metavar="P",
-                   help="call a frame 'nobody' when the top probability is below P "
-                        "(default: the model's nobody class, or a measured default); for models of the "
-                        "small-data recipe: when no crop around a CAM peak is a person at P (default 0.4)")
+                   help="'nobody' when the top probability is below P (default: the model's nobody class, "
+                        "else 0.45; crops of a small-data model: 0.4)")
     p.add_argument("--multi", action="store_true", help="find every person in a frame, each with a box")
     p.add_argument("--smooth", type=int_at_least("--smooth", 0), default=None, metavar="K",
                    help="temporal smoothing over about K frames, reset at shot cuts (0 = off; default 5)")
     p.add_argument("--scale", choices=("fixed", "adaptive"), default="fixed",
-                   help="adaptive: box each person from a second pass at the input size that suits "
-                   "them (measured: box recall on one-person frames 0.96 -> 1.00 on the demo video, "
-                   "about half the frame rate); fixed (default): boxes from the one pass")
+                   help="adaptive: boxes from a second pass at each person's size (half the speed); "
+                        "fixed (default): from the one pass")
     p.add_argument("--batch", type=positive_int("--batch"), default=batch_default, metavar="N", help=batch_help)

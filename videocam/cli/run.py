@@ -1,8 +1,5 @@
-"""Run the GAP model over every frame of a video and write an annotated MP4 (CAM heatmap, boxes,
-probabilities), a per-frame CSV and optionally a GIF. Several videos, folders or patterns make an
-archive run: one model load, each video's outputs, a table and <out>/index.csv; --engine ray runs it
-on Ray.
-"""
+"""Annotate videos: an MP4 (CAM heatmap, boxes, probabilities), a per-frame CSV, optionally a GIF.
+Several videos make an archive run (locally or on Ray)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,41 +11,35 @@ def register(subparsers) -> None:
     r = subparsers.add_parser("run", help="annotate videos: MP4 + per-frame CSV (+ GIF); many, or on Ray",
                        description=__doc__)
     r.add_argument("input", nargs="+", metavar="INPUT",
-                   help="video file (mp4, avi, mkv, webm, mov, ...), folder (its video files, sorted) or "
-                   "quoted glob pattern; with more than one video, or a folder or pattern, each video gets "
-                   "its <stem>.cam.* outputs, a failing one an error line while the others go on, and the "
-                   "run ends with a table and <out>/index.csv")
-    r.add_argument("--out", default="outputs", help="output folder (default: outputs/)")
-    r.add_argument("--gif", action="store_true", help="also write <stem>.cam.gif")
-    r.add_argument("--no-mp4", action="store_true", help="do not write the annotated MP4")
-    r.add_argument("--no-csv", action="store_true", help="do not write the per-frame CSV")
-    r.add_argument("--start", type=nonneg_float("--start"), default=None, help="start time in seconds")
-    r.add_argument("--end", type=nonneg_float("--end"), default=None, help="end time in seconds")
-    r.add_argument("--every", type=positive_int("--every"), default=None, metavar="N",
-                   help="analyse every Nth decoded frame only (default: every frame); the CSV gets one row "
-                        "per analysed frame, the MP4 and GIF keep every frame")
-    r.add_argument("--fps", type=positive_float("--fps"), default=None, metavar="F",
-                   help="analyse about F frames per second of video (default: every frame); e.g. --fps 5 "
-                        "for long archives")
-    add_stage_options(r, None, "frames per forward pass (default: chosen for the model)")
-    r.add_argument("--precision", choices=("float32", "bf16"), default="float32",
-                   help="inference precision (default float32; bf16 pays for large models on a GPU)")
-    r.add_argument("--skip-done", action="store_true",
-                   help="skip videos whose requested outputs all exist (files get their final names only "
-                   "when complete, so this resumes a stopped run; default: redo every video)")
-    r.add_argument("--engine", choices=("local", "ray"), default="local",
-                   help="local (default): one video after another in this process; ray: on Ray, one model "
-                   "per worker, long videos cut into chunks run in parallel (pip install -e \".[ray]\")")
-    r.add_argument("--address", default=None, metavar="ADDR",
-                   help="with --engine ray: the Ray cluster to join (default: $RAY_ADDRESS, else start a "
-                   "local Ray on this machine)")
-    r.add_argument("--workers", type=positive_int("--workers"), default=None, metavar="N",
-                   help="with --engine ray: workers, each holding the model and an equal share of the "
-                   "cluster's CPUs (default: one per 2 CPUs)")
-    r.add_argument("--chunk", type=nonneg_float("--chunk"), default=None, metavar="SECONDS",
-                   help="with --engine ray: cut videos into chunks of about this length, at keyframes "
-                   "(default: about 4 chunks per worker over the whole run, at least 250 frames each; "
-                   "videos are not cut with --every/--fps)")
+                   help="video file, folder of videos or quoted glob pattern (several: an archive run, "
+                   "with a table and <out>/index.csv)")
+    o = r.add_argument_group("outputs")
+    o.add_argument("--out", default="outputs", help="output folder (default: outputs/)")
+    o.add_argument("--gif", action="store_true", help="also write <stem>.cam.gif")
+    o.add_argument("--no-mp4", action="store_true", help="do not write the annotated MP4")
+    o.add_argument("--no-csv", action="store_true", help="do not write the per-frame CSV")
+    f = r.add_argument_group("which frames")
+    f.add_argument("--start", type=nonneg_float("--start"), default=None, help="start time in seconds")
+    f.add_argument("--end", type=nonneg_float("--end"), default=None, help="end time in seconds")
+    f.add_argument("--every", type=positive_int("--every"), default=None, metavar="N",
+                   help="analyse every Nth frame (the MP4 and GIF keep every frame)")
+    f.add_argument("--fps", type=positive_float("--fps"), default=None, metavar="F",
+                   help="analyse about F frames a second, e.g. 5 for long archives")
+    add_stage_options(r.add_argument_group("model and stages (docs/run.md says what each rule does)"),
+                      None, "frames per forward pass (default: chosen for the model)")
+    m = r.add_argument_group("archives and Ray (docs/many-videos.md)")
+    m.add_argument("--precision", choices=("float32", "bf16"), default="float32",
+                   help="inference precision (default float32; bf16 pays on a GPU)")
+    m.add_argument("--skip-done", action="store_true",
+                   help="skip videos whose outputs all exist (resumes a stopped run)")
+    m.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="local (default), or ray: chunks of long videos run in parallel (pip install -e \".[ray]\")")
+    m.add_argument("--address", default=None, metavar="ADDR",
+                   help="the Ray cluster to join (default: $RAY_ADDRESS, else a local Ray)")
+    m.add_argument("--workers", type=positive_int("--workers"), default=None, metavar="N",
+                   help="Ray workers, each holding the model (default: one per 2 CPUs of a node)")
+    m.add_argument("--chunk", type=nonneg_float("--chunk"), default=None, metavar="SECONDS",
+                   help="chunk length on Ray (default: about 4 chunks per worker, >= 250 frames each)")
     r.set_defaults(func=cmd_run)
 
 
