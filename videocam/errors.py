@@ -42,3 +42,8 @@ def first_line(e: BaseException) -> str:
     """The first line of an exception's message (FFmpeg and Keras write whole paragraphs)."""
     s = str(e).strip().splitlines()
     return s[0] if s else type(e).__name__
+
+
+def named(msg: str, subject) -> str:
+    """A message that names its subject (a video, a file): `<subject>: <msg>` unless it already does."""
+    return msg if str(subject) in msg else f"{subject}: {msg}"

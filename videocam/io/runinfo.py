@@ -90,8 +90,9 @@ def run_settings(*, classes, model_path, multi: bool, refine: bool, lead: bool, 
 
 
 def write_run_info(path: Path, *, input, outputs: dict[str, Path], complete: bool, interrupted: str | None,
-                   frames: int, seconds: float, model_path, bundled: bool, classes, settings: dict) -> Path:
-    """Write the run info atomically (a part name, then a rename)."""
+                   frames: int, seconds: float, model_path, bundled: bool, classes, settings: dict,
+                   extra: dict | None = None) -> Path:
+    """Write the run info atomically (a part name, then a rename); `extra` adds top-level keys (Ray: the chunks)."""
     from videocam import __version__
     info = {
         "videocam_run_info": VERSION,
@@ -103,6 +104,7 @@ def write_run_info(path: Path, *, input, outputs: dict[str, Path], complete: boo
                   "classes": list(classes)},
         "settings": settings,
         "outputs": describe_outputs(outputs),
+        **(extra or {}),
     }
     tmp = path.with_name(f".{path.stem}.part{path.suffix}")
     try:

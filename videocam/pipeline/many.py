@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from videocam.errors import UsageError, VideocamError, VideoError
+from videocam.errors import UsageError, VideocamError, VideoError, named
 from videocam.io.partfile import part_path, remove_quietly
 
 # What a folder is searched for (lower-case suffixes). Explicit file arguments are never filtered.
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".ts", ".mts", ".m2ts", ".mpg",
                   ".mpeg", ".flv", ".wmv", ".3gp", ".ogv", ".mxf")
 INDEX_NAME = "index.csv"
-INDEX_COLUMNS = ("video", "name", "frames", "seconds", "fps", "outcome", "error", "mp4", "csv", "gif")
+INDEX_COLUMNS = ("video", "name", "frames", "seconds", "fps", "outcome", "error", "mp4", "csv", "gif", "nodes")
 ENGINES = ("local", "ray")
 
 
@@ -43,6 +43,7 @@ class VideoRow:
     error: str = ""
     outputs: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)
+    nodes: list = field(default_factory=list)  # Ray: the nodes that ran its chunks (a local run: none)
 
     @property
     def fps(self) -> float | None:
@@ -186,7 +187,8 @@ def read_index(path: Path) -> dict[str, dict]:
 
 
 def write_index(path: Path, rows: list[VideoRow]) -> None:
-    """`<out>/index.csv`: one row per video, written under its part name and renamed."""
+    """`<out>/index.csv`: one row per video, written under its part name and renamed. `nodes` names the Ray
+    nodes that ran the video's chunks (IP addresses, space-separated); empty for a local run."""
     tmp = part_path(path)
     try:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
@@ -196,7 +198,7 @@ def write_index(path: Path, rows: list[VideoRow]) -> None:
                 w.writerow([r.video, r.name, "" if r.frames is None else r.frames,
                             "" if r.seconds is None else f"{r.seconds:.3f}",
                             "" if r.fps is None else f"{r.fps:.2f}", r.outcome, r.error,
-                            *(str(r.outputs.get(k, "")) for k in ("mp4", "csv", "gif"))])
+                            *(str(r.outputs.get(k, "")) for k in ("mp4", "csv", "gif")), " ".join(r.nodes)])
         os.replace(tmp, path)
     except BaseException:
         remove_quietly(tmp)
@@ -207,11 +209,6 @@ def write_index(path: Path, rows: list[VideoRow]) -> None:
 
 def _stderr(kind: str) -> Callable[[str], None]:
     return lambda msg: print(f"{kind}: {msg}", file=sys.stderr, flush=True)
-
-
-def _named(msg: str, video) -> str:
-    """An error line that names its video."""
-    return msg if str(video) in msg else f"{video}: {msg}"
 
 
 def process_videos(inputs, engine: str = "local", model=None, out_dir="outputs", gif: bool = False,
@@ -317,11 +314,11 @@ def _run_local(todo, summary, model, out, gif, mp4, csv, progress, on_error, war
                     cm.set_precision(precision)
             opts = {k: v for k, v in options.items() if k != "precision"}
             s = process_video(row.video, model=cm, out_dir=out, gif=gif, mp4=mp4, csv=csv, name=row.name,
-                              progress=progress, warn=lambda m, v=row.video: warn(_named(m, v)), **opts)
+                              progress=progress, warn=lambda m, v=row.video: warn(named(m, v)), **opts)
         except VideocamError as e:
             if cm is None and _is_model_error(e):
                 raise  # the model itself is unusable: nothing else will run either
-            row.outcome, row.error = "failed", _named(str(e), row.video)
+            row.outcome, row.error = "failed", named(str(e), row.video)
             on_error(row.error)
             continue
         row.frames, row.seconds = s.frames, s.seconds
