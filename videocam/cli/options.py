@@ -94,8 +94,8 @@ def add_video_box_options(p) -> None:
     for flag, text in STAGE_SWITCHES:
         p.add_argument(flag, action="store_true", help=text)
     p.add_argument("--steady", type=int_at_least("--steady", 0), default=None, metavar="K",
-                   help="label hysteresis within a shot: keep the label unless another one's share of "
-                        "the last ~K frames' decisions is 0.6 higher; reset at cuts (0 = off; default 40)")
+                   help="a steady label: the shot's running mean of the probabilities over about K "
+                        "frames, reset at cuts (0 = off; default 80)")
 
 
 def add_stage_options(p, batch_default: int | None, batch_help: str) -> None:

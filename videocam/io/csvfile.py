@@ -5,6 +5,12 @@ Header: ``frame,time_s,label,score,p_<class1>,...,p_<classN>,boxes``
 - `frame` int; `time_s`, `score` and `p_*` with 4 decimals; `label` a class
   name or ``nobody``; `boxes` a compact JSON list of `Box.to_dict()` (``[]``
   when none), quoted by the csv module as needed.
+- What the columns mean (README.md, "The per-frame CSV"): `p_*` are the probabilities the label
+  was decided from; with the default chain the label is the highest of them (or ``nobody``) and
+  `score` is always ``p_<label>`` (1 minus the top one for ``nobody`` without a ``p_nobody``).
+  Stages that decide from other evidence write that evidence (`stages.verify`: the naming crop's
+  probabilities; `stages.identify`: the face confidences); `--multi`'s lead rule is the one
+  exception to the highest-`p_` rule.
 - The ground-truth flavour has only ``frame,time_s,label,boxes``;
   `read_csv` reads both.
 """

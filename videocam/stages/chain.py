@@ -32,16 +32,16 @@ def build_chain(*, smooth: int = 0, smooth_kw: dict | None = None, nobody_below:
                 use_nobody: bool = True, steady: int = 0, multi: bool = False, multi_kw: dict | None = None,
                 rescale_model=None, threshold: float = 0.2, norm: str = "max", boxes: str = "union",
                 torso: bool = False, panel: bool = False) -> list[Stage]:
-    """[Smooth] -> Decide -> [Steady] -> [Multi] -> [Rescale] -> Localize, every knob explicit
+    """[Smooth] -> [Steady] -> Decide -> [Multi] -> [Rescale] -> Localize, every knob explicit
     (ablation rows use it; `build_stages` fills in run's defaults)."""
     stages: list[Stage] = []
     if smooth > 1:
         from videocam.stages.smooth import Smooth
         stages.append(Smooth(smooth, **(smooth_kw or {})))
-    stages.append(Decide(nobody_below=nobody_below, use_nobody=use_nobody))
     if steady > 0:
         from videocam.stages.steady import Steady
         stages.append(Steady(steady, own_cuts=smooth <= 1))  # Smooth's cuts when it runs, else its own
+    stages.append(Decide(nobody_below=nobody_below, use_nobody=use_nobody))
     if multi:
         from videocam.stages.multi import Multi
         stages.append(Multi(**(multi_kw or {})))
@@ -67,7 +67,7 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
     again at each box of a frame with several, on a crop (`fill`: and along the row of people for
     anyone nobody boxed). `lead` (after Refine):
     `videocam.stages.lead.Lead` names a frame of several boxes for the one reaching highest, with
-    `steady`'s hysteresis. It runs only after Refine: before the second look, a look-alike's stray
+    hysteresis over about `lead.LEAD_K` frames (`--steady K` sets it too, 0 turns it off). It runs only after Refine: before the second look, a look-alike's stray
     second box would lead one-person frames (`lead.LEAD_MARGIN` in docs/stages.md).
     """
     from videocam.stages.steady import STEADY_K
@@ -94,9 +94,9 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
         from videocam.stages.refine import Refine
         stages.append(Refine(model, threshold=threshold, norm=norm, mode=boxes, torso=torso, fill=fill))
         if lead:  # it trusts several boxes to be several people, which the second look makes them
-            from videocam.stages.lead import Lead
+            from videocam.stages.lead import LEAD_K, Lead
             own_cuts = (DEFAULT_SMOOTH if smooth is None else int(smooth)) <= 1  # no Smooth, no notes["cut"]
-            stages.append(Lead(k=STEADY_K if steady is None else int(steady), own_cuts=own_cuts))
+            stages.append(Lead(k=LEAD_K if steady is None else int(steady), own_cuts=own_cuts))
     return stages
 
 

@@ -8,9 +8,8 @@ import numpy as np
 
 from videocam.types import NOBODY, FrameResult
 
-# For models trained without a nobody class. Measured as a proxy on the tuning video
-# (data seed 2) with the bundled model's softmax renormalised over the five people:
-# threshold 0.4 gives nobody P 1.00 / R 0.86, 0.5 gives P 0.84 / R 1.00.
+# A model trained without a nobody class says `nobody` when its top probability is below this
+# (docs/stages.md#constants, DEFAULT_NOBODY_BELOW).
 DEFAULT_NOBODY_BELOW = 0.45
 
 
@@ -25,12 +24,13 @@ def boxed_classes(r: FrameResult) -> list[int]:
 
 @dataclass
 class Decide:
-    """Set `label`/`score`: the top class, or `nobody`.
+    """Set `label`/`score`: the top class, or `nobody`, so that the row never contradicts itself.
 
-    A frame is `nobody` when the model's own `nobody` class wins, or when
-    `nobody_below` is set and the top probability is below it (for models
-    trained without a nobody class). `present` (in `notes`) lists the class
-    indices to box; a multi-person stage may add more.
+    `label` is the class with the highest probability, or `nobody` when that is the model's own
+    `nobody` class or, with `nobody_below` set (models trained without a nobody class), when the
+    top probability is below it (`--nobody P` sets it for any model). `score` is the probability of
+    `label`; for `nobody` without a nobody class it is 1 minus the top probability.
+    `present` (in `notes`) lists the class indices to box; a multi-person stage may add more.
     """
 
     nobody_below: float | None = None
@@ -46,6 +46,7 @@ class Decide:
             label, score = r.classes[i], float(r.probs[i])
             if self.use_nobody and self.nobody_below is not None and score < self.nobody_below:
                 label = NOBODY
+                score = float(r.probs[r.classes.index(NOBODY)]) if NOBODY in r.classes else 1.0 - score
             r.label, r.score = label, score
             r.notes.setdefault("present", [] if label == NOBODY else [i])
         return results

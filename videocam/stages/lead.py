@@ -9,7 +9,7 @@ about equal size.
 
 `Lead` (last in the `--multi` chain, after `Refine`, whose second look removes the look-alikes'
 stray boxes it would otherwise follow) names each frame of two or more boxes for that person, with
-`Steady`'s hysteresis over the several-box frames of a shot: a running share of each person's votes
+hysteresis over the several-box frames of a shot: a running share of each person's votes
 since the last cut (`notes["cut"]` from `Smooth`, or its own detector when smoothing is off), and a
 switch only when another person's share is `margin` higher, so people of about the same size do
 not trade the label. A frame that lost the held person's box does not hand the label over; only
@@ -20,12 +20,11 @@ the label the chain gave them. Measurements: docs/stages.md#constants.
 from __future__ import annotations
 
 from videocam.stages.smooth import FollowsShots
-from videocam.stages.steady import STEADY_K
 from videocam.types import NOBODY, FrameResult
 
 __all__ = ["Lead", "LEAD_K", "LEAD_MARGIN"]
 
-LEAD_K = STEADY_K  # window of the running vote share, Steady's (docs/stages.md#constants)
+LEAD_K = 40  # window (frames) of the running vote share (docs/stages.md#constants)
 LEAD_MARGIN = 0.8  # another person's share must exceed the held one's by this (docs/stages.md#constants)
 
 

@@ -221,9 +221,11 @@ class Multi:
         for r in results:
             if not r.label or r.label == NOBODY:
                 continue
-            top = r.classes.index(r.label) if r.label in r.classes else int(np.argmax(r.probs))
+            # who else is in this frame: the frame's own evidence, not the shot's mean (`Steady`)
+            probs = r.notes.get("frame_probs", r.probs)
+            top = r.classes.index(r.label) if r.label in r.classes else int(np.argmax(probs))
             if self.territory:
-                found, maps = compete(r.probs, r.cams, r.classes, top=top, min_prob=self.cand_prob,
+                found, maps = compete(probs, r.cams, r.classes, top=top, min_prob=self.cand_prob,
                                       rel_peak=self.cand_peak, keep_peak=self.keep_peak)
                 if self.max_people is not None:
                     found = found[: max(1, int(self.max_people))]
@@ -236,7 +238,7 @@ class Multi:
                 r.notes["present"] = present
                 continue
             found = present_classes(
-                r.probs, r.cams, r.classes, top=top, min_prob=self.min_prob, rel_prob=self.rel_prob,
+                probs, r.cams, r.classes, top=top, min_prob=self.min_prob, rel_prob=self.rel_prob,
                 rel_peak=self.rel_peak, combine=self.combine, peak=self.peak, dedupe_iou=self.dedupe_iou,
                 box_threshold=self.box_threshold, max_people=self.max_people,
                 size=(r.frame.width, r.frame.height),

@@ -15,9 +15,13 @@ map spreads over the background. But the map's *peak* still sits on the face. So
 Up to `max_people` peaks are looked at (the region of each one found is masked out); a further
 person must be a different class, accepted on its own crop.
 
-The frame's `probs` become the first crop's (the probabilities the decision used, as the CSV
-contract says). Costs one extra pass of `max_people` crops per frame. Constants are stored in the
-model by the recipe (`videocam.json`'s `extra.verify`) and were tuned on the tuning video only.
+What the row says (the CSV contract when crops decide): `p_<class>` are the probabilities of the
+crop that named the frame (the largest accepted person's, or the first peak's when nobody was
+accepted), `label` is that crop's most probable person when at least `accept` (so a person may be
+named over a higher `p_nobody`: the acceptance, not the argmax, decides), else `nobody`; `score`
+is `p_<label>`. A label held over from earlier frames brings its crop's probabilities with it.
+Costs one extra pass of `max_people` crops per frame. Constants are stored in the model by the
+recipe (`videocam.json`'s `extra.verify`; docs/stages.md#constants, verify.DEFAULTS).
 """
 from __future__ import annotations
 
@@ -30,8 +34,8 @@ import numpy as np
 
 from videocam.types import NOBODY, Box, FrameResult
 
-# Chosen on the tuning video only (scripts/tune_video.py, photo split seed 0): seven sides 1.28x apart,
-# a refining round at 0.85x / 1.18x of the best, re-centred; a person is accepted at 0.4.
+# seven crop sides 1.28x apart, a refining round at 0.85x / 1.18x of the best, re-centred; a person
+# is accepted at 0.4 (docs/stages.md#constants, verify.DEFAULTS)
 DEFAULTS = {"sides": (0.17, 0.22, 0.28, 0.36, 0.46, 0.6, 0.78), "refine": (0.85, 1.18), "shift": 0.0,
             "vote": False, "accept": 0.4, "max_people": 2, "mask": 0.6,
             "hold": 5}
@@ -175,29 +179,35 @@ class Verify:
         for r in results:
             if r.notes.get("cut"):
                 self._recent.clear()
-            self._recent.append((r.label, list(r.boxes)))
+            self._recent.append((r.label, list(r.boxes), r.notes.get("crop_probs", {})))
             while len(self._recent) > self.hold:
                 self._recent.popleft()
-            counts = Counter(label for label, _ in self._recent)
+            counts = Counter(label for label, _, _ in self._recent)
             top = max(counts.values())
             label = r.label if counts[r.label] == top else next(
-                lab for lab, _ in reversed(self._recent) if counts[lab] == top)
+                lab for lab, _, _ in reversed(self._recent) if counts[lab] == top)
             if label == r.label:
                 continue
             if label == NOBODY:
                 self._nobody(r)
                 continue
             mine = [b for b in r.boxes if b.label == label]
+            probs = r.notes.get("crop_probs", {}).get(label)
             if not mine:
-                mine = next([b for b in boxes if b.label == label] for lab, boxes in reversed(self._recent)
-                            if any(b.label == label for b in boxes))
+                mine, probs = next(([b for b in boxes if b.label == label], crop.get(label))
+                                   for lab, boxes, crop in reversed(self._recent)
+                                   if any(b.label == label for b in boxes))
             r.boxes = mine + [b for b in r.boxes if b.label != label]
+            if probs is not None:  # the row shows the evidence of the crop that names it
+                r.probs = probs
             r.label, r.score = label, mine[0].score
             r.notes["present"] = [list(r.classes).index(b.label) for b in r.boxes]
         return results
 
     def _nobody(self, r: FrameResult) -> None:
-        r.label, r.score = NOBODY, float(r.probs[list(r.classes).index(NOBODY)]) if NOBODY in r.classes else 0.0
+        p = np.asarray(r.probs, np.float32)
+        r.label = NOBODY
+        r.score = float(p[list(r.classes).index(NOBODY)]) if NOBODY in r.classes else 1.0 - float(p.max(initial=0.0))
         r.boxes = []
         r.notes["present"] = []
 
@@ -205,7 +215,7 @@ class Verify:
         """Per peak, the crop side whose best person is most probable; accepted at `accept`."""
         classes = list(r.classes)
         people = np.array([c != NOBODY for c in classes])
-        boxes, present = [], []
+        boxes, present, crop_probs = [], [], {}
         first = None
         for j in sorted(looks):
             if self.vote:
@@ -224,12 +234,15 @@ class Verify:
             present.append(c)
             x0, y0, x1, y1 = box
             boxes.append(Box(classes[c], float(p[c]), x0, y0, x1, y1))
+            crop_probs[classes[c]] = np.asarray(p, np.float32)
+        r.notes["crop_probs"] = crop_probs
         if first is not None:
             r.probs = np.asarray(first, np.float32)
         if not boxes:
             self._nobody(r)
             return
         main = max(boxes, key=lambda b: b.area)
+        r.probs = crop_probs[main.label]  # the row shows the evidence of the crop that names it
         r.label, r.score = main.label, main.score
         r.boxes = boxes
         r.notes["present"] = present
