@@ -65,10 +65,10 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
     around its CAM peaks), False leaves it out, a dict gives its constants. `nobody` is then the
     crops' acceptance. `refine` (with `multi`, without Verify): `videocam.stages.refine.Refine` looks
     again at each box of a frame with several, on a crop (`fill`: and along the row of people for
-    anyone nobody boxed). `lead` (after Refine):
-    `videocam.stages.lead.Lead` names a frame of several boxes for the one reaching highest, with
-    hysteresis over about `lead.LEAD_K` frames (`--steady K` sets it too, 0 turns it off). It runs only after Refine: before the second look, a look-alike's stray
-    second box would lead one-person frames (`lead.LEAD_MARGIN` in docs/stages.md).
+    anyone nobody boxed). `lead` (after Refine): `videocam.stages.lead.Lead` names a frame of
+    several boxes for the one reaching highest, with hysteresis over about `lead.LEAD_K` frames
+    (`--steady K` sets it too, 0 turns it off). It runs only after Refine: before the second look,
+    a look-alike's stray second box would lead one-person frames (`lead.LEAD_MARGIN` in docs/stages.md).
     """
     from videocam.stages.steady import STEADY_K
     if getattr(model, "is_face_model", False):
