@@ -63,8 +63,9 @@ def debate_csv(tmp_path):
 
 
 def _analyse(path, **kw):
+    """The segmentation by hand: every segment an appearance (no floor) unless `floor=True`."""
     from videocam.io.csvfile import read_csv
-    return report.analyse(read_csv(path), **kw)
+    return report.analyse(read_csv(path), **{"floor": False, **kw})
 
 
 def _by_name(rep):
@@ -165,7 +166,9 @@ def test_times_add_up(frames, gap):
     for i, (label, boxes, dt) in enumerate(frames):
         rows.append(_row(i, t, label, boxes))
         t += dt
-    rep = report.analyse(CsvTable(classes=["ahn", "moon", "sim", "nobody"], rows=rows), max_gap=gap)
+    table = CsvTable(classes=["ahn", "moon", "sim", "nobody"], rows=rows)
+    rep = report.analyse(table, max_gap=gap, floor=False)
+    floored = {s.name: s for s in report.analyse(table, max_gap=gap).rows()}
     tol = 1e-9 + max(rep.timeline.dur.max(), 0.0)  # "within one frame"; here exact up to rounding
     assert rep.label_total_s == pytest.approx(rep.duration_s, abs=1e-9)
     assert abs(rep.label_total_s - rep.duration_s) <= tol
@@ -175,6 +178,9 @@ def test_times_add_up(frames, gap):
         assert s.label_s <= s.screen_s + 1e-9 <= someone + 2e-9
         assert s.longest_s <= rep.duration_s + 1e-9
         assert (s.appearances == 0) == (s.screen_s == 0 and not rep.timeline.present[s.name].any())
+        f = floored[s.name]  # the floor moves segments out of the appearances, never screen time
+        assert f.appearances + f.brief == s.appearances and f.screen_s == s.screen_s
+        assert f.longest_s <= s.longest_s + 1e-12
     for a, b, v in rep.pairs:
         assert v <= min(_by_name(rep)[a].screen_s, _by_name(rep)[b].screen_s) + 1e-9
         assert v <= rep.multi.screen_s + 1e-9
@@ -224,7 +230,7 @@ def test_writes_summary_and_png(tmp_path, debate_csv):
     assert [r["class"] for r in rows] == ["ahn", "moon", "nobody", "2+ people", "ahn+moon"]
     assert float(by["ahn"]["screen_s"]) == pytest.approx(0.6)
     assert float(by["ahn"]["label_s"]) == pytest.approx(0.4)
-    assert int(by["ahn"]["appearances"]) == 3
+    assert int(by["ahn"]["appearances"]) == 2  # 0.3 s at p 0.8 and 0.2 s boxed at 0.9; 0.1 s is under the floor
     assert float(by["ahn+moon"]["screen_s"]) == pytest.approx(0.2)
     assert by["2+ people"]["label_s"] == ""
     total = sum(float(by[c]["label_s"]) for c in ("ahn", "moon", "nobody"))
@@ -316,3 +322,56 @@ def test_timeline_colours_are_the_video_colours(tmp_path):
         want = np.array(class_color(k, name))
         hits = np.all(np.abs(img.astype(int) - want) <= 1, axis=1).sum()
         assert hits > 500, (name, want, hits)
+
+
+# ------------------------------------------------------------- appearance floor
+
+def _floor_table():
+    """ahn at 10 fps: a 0.1 s flicker at p 0.9; 0.6 s labelled at p 0.02 (a held label) without a box;
+    0.6 s boxed beside moon at whole-frame p 0.02 but box score 0.9 (a second look named the box);
+    1.2 s boxed beside moon at p 0.02, box 0.02 (a two-shot's second person); nobody in between."""
+    rows = []
+
+    def add(n, label, p, box_score=None):
+        for _ in range(n):
+            boxes = [] if box_score is None else [Box("moon", 0.9, 5, 0, 9, 4), Box("ahn", box_score, 0, 0, 4, 4)]
+            probs = {"ahn": p, "moon": 0.9 if label == "moon" else 0.0, "nobody": 0.98 if label == "nobody" else 0.0}
+            rows.append(CsvRow(frame=len(rows), time_s=round(0.1 * len(rows), 4), label=label, score=None,
+                               probs=probs, boxes=boxes))
+    for n, label, p, b in ((1, "ahn", 0.9, None), (5, "nobody", 0.0, None), (6, "ahn", 0.02, None),
+                           (5, "nobody", 0.0, None), (6, "moon", 0.02, 0.9), (5, "nobody", 0.0, None),
+                           (12, "moon", 0.02, 0.02), (5, "nobody", 0.0, None)):
+        add(n, label, p, b)
+    return CsvTable(classes=["ahn", "moon", "nobody"], rows=rows)
+
+
+def test_appearance_floor_keeps_screen_time_and_drops_flickers():
+    rep = report.analyse(_floor_table())
+    ahn = _by_name(rep)["ahn"]
+    assert ahn.screen_s == pytest.approx(2.5)  # every on-screen frame counts
+    assert (ahn.appearances, ahn.brief) == (2, 2)
+    assert ahn.longest_s == pytest.approx(1.2)
+    listed = [(round(x.t1 - x.t0, 2), x.listed) for x in rep.segments["ahn"]]
+    assert listed == [(0.1, False), (0.6, False), (0.6, True), (1.2, True)]
+    assert rep.segments["ahn"][2].mean_p == pytest.approx(0.9)  # the box's score, not the frame's 0.02
+    unfloored = _by_name(report.analyse(_floor_table(), floor=False))["ahn"]
+    assert (unfloored.appearances, unfloored.brief, unfloored.screen_s) == (4, 0, ahn.screen_s)
+
+
+def test_listed_thresholds():
+    assert not report.listed(report.APPEARANCE_MIN_S - 0.01, 0.99)
+    assert report.listed(report.APPEARANCE_MIN_S, None)  # no probability known: length alone
+    assert not report.listed(report.APPEARANCE_SURE_S - 0.01, report.APPEARANCE_MIN_P - 0.001)
+    assert report.listed(report.APPEARANCE_SURE_S - 0.01, report.APPEARANCE_MIN_P)
+    assert report.listed(report.APPEARANCE_SURE_S, 0.0)  # long enough: listed whatever its probability
+
+
+def test_cli_table_counts_what_the_summary_counts(tmp_path):
+    rep = report.analyse(_floor_table(), stem="floor")
+    text = report.format_table(rep)
+    row = next(ln for ln in text.splitlines() if ln.startswith("ahn "))
+    assert row.split()[4] == "2"  # appear.
+    assert "appearances: 2 stretches under 0.2 s" in text and "count as screen time" in text
+    write_summary = report.write_summary_csv(rep, tmp_path / "s.csv")
+    with open(write_summary, newline="") as f:
+        assert {r["class"]: r["appearances"] for r in csv.DictReader(f)}["ahn"] == "2"

@@ -13,7 +13,11 @@ computes, per class:
   ``sum(label_s of the classes) + label_s(nobody) == duration``.
 * **appearances**: segments of on-screen frames, where gaps of up to
   ``max_gap`` frames (default 2: a flicker of the classifier, one or two
-  frames) are bridged rather than starting a new appearance.
+  frames) are bridged rather than starting a new appearance. A segment below
+  the floor (`listed`: shorter than `APPEARANCE_MIN_S`, or shorter than
+  `APPEARANCE_SURE_S` at a mean evidence under `APPEARANCE_MIN_P`) is not
+  counted as an appearance; its frames still count as screen time
+  (docs/report-page.md says why and how the floor was chosen).
 * **longest** (`longest_s`): the longest appearance, from the start of its
   first frame to the end of its last on-screen frame (bridged gaps included,
   so it is the time a viewer would call "continuously on screen").
@@ -33,10 +37,10 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -50,6 +54,17 @@ DEFAULT_MAX_GAP = 2
 # `other unknown` (a face seen for a moment, or one the grouping split off, is not worth a row)
 CLUSTER_FLOOR_S = 1.0
 CLUSTER_FLOOR_SHARE = 0.01
+# The appearance floor (chosen on the demo video and tuning seeds 201-206, docs/report-page.md): a
+# segment shorter than APPEARANCE_MIN_S is a flicker, not an appearance; one shorter than
+# APPEARANCE_SURE_S must also have a mean evidence (`evidence`) of at least APPEARANCE_MIN_P. A longer
+# one is listed whatever its probability: the second person of a two-shot is often boxed at a
+# whole-frame probability near 0.
+APPEARANCE_MIN_S = 0.2
+APPEARANCE_SURE_S = 1.0
+APPEARANCE_MIN_P = 0.1
+UNKNOWN_TEXT = "unknown"
+ONE_PERSON_NOTE = ("the run looked for one person per frame (run without --multi), so screen times leave out "
+                   "the second person of a two-shot; run again with --multi to count them")
 SUMMARY_COLUMNS = ("class", "screen_s", "screen_pct", "label_s", "appearances", "longest_s",
                    "mean_prob", "truth_s")
 
@@ -137,16 +152,67 @@ def _people(classes: Sequence[str], present: list[frozenset[str]], labels: Seque
     return people + sorted(seen - set(people), key=_lane_order)
 
 
+def listed(length_s: float, mean_p: float | None) -> bool:
+    """Whether a segment of on-screen frames counts as an appearance (the floor above)."""
+    if length_s < APPEARANCE_MIN_S - 1e-9:
+        return False
+    return not (length_s < APPEARANCE_SURE_S - 1e-9 and mean_p is not None and mean_p < APPEARANCE_MIN_P)
+
+
+@dataclass
+class Segment:
+    """A lane's run of on-screen frames ``[a, b)`` (gaps bridged), and whether it is an appearance."""
+
+    a: int
+    b: int
+    t0: float
+    t1: float
+    mean_p: float | None  # mean evidence over its on-screen frames (`evidence`); None without any
+    listed: bool
+
+
+def segments(mask: np.ndarray, start: np.ndarray, dur: np.ndarray, max_gap: int,
+             evidence: np.ndarray | None = None, floor: bool = True) -> list[Segment]:
+    """The lane's segments (`runs` with the gap), each judged by `listed` (`floor`: else all listed)."""
+    end = start + dur
+    out = []
+    for a, b in runs(mask, max_gap):
+        mean_p = None
+        if evidence is not None:
+            e = evidence[a + np.flatnonzero(mask[a:b])]
+            e = e[np.isfinite(e)]
+            mean_p = float(e.mean()) if e.size else None
+        t0, t1 = float(start[a]), float(end[b - 1])
+        out.append(Segment(a, b, t0, t1, mean_p, listed(t1 - t0, mean_p) if floor else True))
+    return out
+
+
+def evidence(rows, name: str, kept: frozenset = frozenset()) -> np.ndarray | None:
+    """Per frame, how sure the run is that `name` is there: the highest of `p_<name>` and the scores of
+    its boxes (a box named by a second look on a crop, or a face, carries its own probability; a second
+    person's whole-frame p is near 0). NaN where neither is known; None when no frame has either."""
+    out = np.full(len(rows), np.nan)
+    for i, r in enumerate(rows):
+        vals = [float(b.score) for b in r.boxes if box_lane(b, kept) == name and b.score is not None]
+        if r.probs and name in r.probs:
+            vals.append(float(r.probs[name]))
+        vals = [v for v in vals if math.isfinite(v)]
+        if vals:
+            out[i] = max(vals)
+    return out if np.isfinite(out).any() else None
+
+
 @dataclass
 class ClassStats:
     name: str
     screen_s: float
     screen_pct: float
     label_s: float | None
-    appearances: int
-    longest_s: float
+    appearances: int      # segments above the floor
+    longest_s: float      # the longest of them (0 when none)
     mean_prob: float | None
     truth_s: float | None = None
+    brief: int = 0        # segments below the floor: screen time, not appearances
 
 
 @dataclass
@@ -184,6 +250,8 @@ class Report:
     # the run boxed one person per frame (its run info says no --multi): time together is unknown
     one_person: bool = False
     model_classes: list[str] = field(default_factory=list)  # the CSV's p_<class> columns, in the model's order
+    segments: dict[str, list[Segment]] = field(default_factory=dict)  # per lane, listed or not
+    run_info: dict | None = None  # <stem>.json beside the CSV (`runinfo.read_run_info`), when it vouches for it
 
     @property
     def people(self) -> list[str]:
@@ -201,11 +269,12 @@ class Report:
 
 def _stats(name: str, mask: np.ndarray, start: np.ndarray, dur: np.ndarray, total: float,
            max_gap: int, label_mask: np.ndarray | None = None,
-           probs: np.ndarray | None = None) -> ClassStats:
+           probs: np.ndarray | None = None, segs: list[Segment] | None = None) -> ClassStats:
     screen = float(dur[mask].sum())
-    segs = runs(mask, max_gap)
-    end = start + dur
-    longest = max((float(end[b - 1] - start[a]) for a, b in segs), default=0.0)
+    if segs is None:
+        segs = segments(mask, start, dur, max_gap)
+    shown = [x for x in segs if x.listed]
+    longest = max((x.t1 - x.t0 for x in shown), default=0.0)
     mean_prob = None
     if probs is not None and mask.any():
         p = probs[mask]
@@ -216,9 +285,10 @@ def _stats(name: str, mask: np.ndarray, start: np.ndarray, dur: np.ndarray, tota
         screen_s=screen,
         screen_pct=100.0 * screen / total if total > 0 else 0.0,
         label_s=None if label_mask is None else float(dur[label_mask].sum()),
-        appearances=len(segs),
+        appearances=len(shown),
         longest_s=longest,
         mean_prob=mean_prob,
+        brief=len(segs) - len(shown),
     )
 
 
@@ -278,7 +348,7 @@ def agreement(rows, truth_rows) -> tuple[float | None, int]:
     return same / n, n
 
 
-def presence_agreement(rep: "Report") -> dict[str, float | None]:
+def presence_agreement(rep: Report) -> dict[str, float | None]:
     """Per lane (people, nobody, 2+ people), against the truth: the time both say the
     lane is on screen over the time either says it (frames matched by `match_times`,
     weighted by the prediction's frame durations); None where neither ever does, or
@@ -293,6 +363,8 @@ def presence_agreement(rep: "Report") -> dict[str, float | None]:
         truth = tm[j] if tm is not None else np.zeros(len(m), bool)
         either = float(tl.dur[ok & (m | truth)].sum())
         out[name] = float(tl.dur[ok & m & truth].sum()) / either if either > 0 else None
+    if rep.one_person:
+        out[MULTI] = None  # the run looked for one person per frame: it could not agree or disagree
     return out
 
 
@@ -302,11 +374,13 @@ def _lab(label: str) -> str:
 
 
 def analyse(table, truth=None, max_gap: int = DEFAULT_MAX_GAP, stem: str = "",
-            source: str = "CSV", truth_source: str = "truth CSV", one_person: bool = False) -> Report:
+            source: str = "CSV", truth_source: str = "truth CSV", one_person: bool = False,
+            floor: bool = True) -> Report:
     """Screen-time report of a `csvfile.CsvTable` (optionally against a truth
     table). `source`/`truth_source` name the inputs in error messages.
     `one_person`: the run looked for one person per frame, so time with two or
-    more people (and per pair) is reported as unknown, not as none."""
+    more people (and per pair) is reported as unknown, not as none. `floor`: segments below the
+    appearance floor (`listed`) are not appearances (False: every segment is one)."""
     from videocam.io.csvfile import CsvFormatError
     rows = list(table.rows)
     if not rows:
@@ -329,11 +403,14 @@ def analyse(table, truth=None, max_gap: int = DEFAULT_MAX_GAP, stem: str = "",
             return None
         return np.array([float(r.probs.get(name, math.nan)) if r.probs else math.nan for r in rows])
 
+    segs = {p: segments(tl.present[p], start, dur, max_gap, evidence(rows, p, kept), floor) for p in people}
+    segs[NOBODY] = segments(tl.present[NOBODY], start, dur, max_gap, floor=floor)  # the length floor only
+    segs[MULTI] = [] if one_person else segments(tl.present[MULTI], start, dur, max_gap, floor=floor)
     stats = [_stats(p, tl.present[p], start, dur, total, max_gap, label_mask=(lab == p),
-                    probs=probs_of(p)) for p in people]
+                    probs=probs_of(p), segs=segs[p]) for p in people]
     nobody = _stats(NOBODY, tl.present[NOBODY], start, dur, total, max_gap,
-                    label_mask=(lab == NOBODY), probs=probs_of(NOBODY))
-    multi = _stats(MULTI, tl.present[MULTI], start, dur, total, max_gap)
+                    label_mask=(lab == NOBODY), probs=probs_of(NOBODY), segs=segs[NOBODY])
+    multi = _stats(MULTI, tl.present[MULTI], start, dur, total, max_gap, segs=segs[MULTI])
 
     pair_s: dict[tuple[str, str], float] = {}
     order = {p: i for i, p in enumerate(people)}
@@ -345,7 +422,7 @@ def analyse(table, truth=None, max_gap: int = DEFAULT_MAX_GAP, stem: str = "",
 
     rep = Report(stem=stem, n_frames=len(rows), start_s=float(start[0]), duration_s=total,
                  max_gap=max_gap, classes=stats, nobody=nobody, multi=multi, pairs=pairs, timeline=tl,
-                 one_person=bool(one_person), model_classes=list(table.classes))
+                 one_person=bool(one_person), model_classes=list(table.classes), segments=segs)
 
     if truth is not None:
         trows = list(truth.rows)
@@ -360,6 +437,7 @@ def analyse(table, truth=None, max_gap: int = DEFAULT_MAX_GAP, stem: str = "",
                 tl.present[p] = np.zeros(len(rows), dtype=bool)
                 stats.append(_stats(p, tl.present[p], start, dur, total, max_gap,
                                     label_mask=np.zeros(len(rows), bool)))
+                segs[p] = []
         ttl, _ = _timeline(trows, people, truth_source)
         for s in stats + [nobody]:
             m = ttl.present.get(s.name)
@@ -380,6 +458,41 @@ def _fmt(v, nd=2, none="-"):
     return str(v)
 
 
+def unknown_row(rep: Report, s: ClassStats) -> bool:
+    """The `2+ people` row of a run that looked for one person per frame: its times are unknown."""
+    return s is rep.multi and rep.one_person
+
+
+def row_cells(rep: Report, s: ClassStats) -> list[str]:
+    """A row's screen s, %, by label s, appearances, longest s and mean p as the CLI table and the page
+    show them (one place, so they agree): `UNKNOWN_TEXT` and "?" where the run could not know."""
+    if unknown_row(rep, s):
+        return [UNKNOWN_TEXT, "?", "-", "?", "?", "-"]
+    return [_fmt(s.screen_s), _fmt(s.screen_pct, 1), _fmt(s.label_s), str(s.appearances), _fmt(s.longest_s),
+            _fmt(s.mean_prob, 3)]
+
+
+def together_text(rep: Report) -> str:
+    """Who was on screen together, in words (the CLI's `together:` line and the page's matrix note)."""
+    if rep.one_person:
+        return f"{UNKNOWN_TEXT}: {ONE_PERSON_NOTE}"
+    if rep.pairs:
+        return ", ".join(f"{a} + {b} {v:.2f} s" for a, b, v in rep.pairs)
+    return "no two people were on screen at the same time"
+
+
+def floor_text(rep: Report) -> str | None:
+    """The segments below the appearance floor, in words; None when there are none."""
+    n = sum(s.brief for s in rep.rows())
+    if not n:
+        return None
+    what = (f"under {APPEARANCE_MIN_S:g} s, or under {APPEARANCE_SURE_S:g} s at a mean probability under "
+            f"{APPEARANCE_MIN_P:g},")
+    if n == 1:
+        return f"1 stretch {what} is not counted as an appearance (its frames count as screen time)"
+    return f"{n} stretches {what} are not counted as appearances (their frames count as screen time)"
+
+
 def format_table(rep: Report) -> str:
     """A readable plain-text table of the report."""
     has_truth = rep.truth_timeline is not None
@@ -388,10 +501,7 @@ def format_table(rep: Report) -> str:
         head.append("truth s")
     body = []
     for s in rep.rows():
-        row = [s.name, _fmt(s.screen_s), _fmt(s.screen_pct, 1), _fmt(s.label_s), str(s.appearances),
-               _fmt(s.longest_s), _fmt(s.mean_prob, 3)]
-        if s is rep.multi and rep.one_person:
-            row[1:6] = ["unknown", "?", "-", "?", "?"]
+        row = [s.name, *row_cells(rep, s)]
         if has_truth:
             row.append(_fmt(s.truth_s))
         body.append(row)
@@ -401,8 +511,8 @@ def format_table(rep: Report) -> str:
         return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
     n_people = len(rep.classes)
-    out = [f"{rep.stem}: {rep.n_frames} frames, {rep.duration_s:.2f} s "
-           f"(from {rep.start_s:.2f} s); appearances bridge gaps of up to {rep.max_gap} frame(s)",
+    out = [(f"{rep.stem}: {rep.n_frames} frames, {rep.duration_s:.2f} s "
+            f"(from {rep.start_s:.2f} s); appearances bridge gaps of up to {rep.max_gap} frame(s)"),
            "", line(head), line(["-" * w for w in widths])]
     for i, r in enumerate(body):
         if i == n_people:
@@ -411,13 +521,10 @@ def format_table(rep: Report) -> str:
     out.append("")
     out.append(f"by label: classes {sum(s.label_s or 0 for s in rep.classes):.2f} s + nobody "
                f"{rep.nobody.label_s:.2f} s = {rep.label_total_s:.2f} s of {rep.duration_s:.2f} s")
-    if rep.one_person:
-        out.append("together: unknown: the run looked for one person per frame (run without --multi), so "
-                   "screen times leave out the second person of a two-shot; run again with --multi to count them")
-    elif rep.pairs:
-        out.append("together: " + ", ".join(f"{a} + {b} {v:.2f} s" for a, b, v in rep.pairs))
-    else:
-        out.append("together: no two people were on screen at the same time")
+    out.append("together: " + together_text(rep))
+    brief = floor_text(rep)
+    if brief:
+        out.append(f"appearances: {brief}")
     if has_truth:
         if rep.agreement is None:
             out.append("agreement with truth: no frames matched the truth's times")
@@ -471,7 +578,7 @@ def _time_formatter(duration: float):
     def mmss(x, _):
         sign = "-" if x < 0 else ""
         x = abs(x)
-        h, rem = divmod(int(round(x)), 3600)
+        h, rem = divmod(round(x), 3600)
         m, s = divmod(rem, 60)
         return f"{sign}{h}:{m:02d}:{s:02d}" if h else f"{sign}{m}:{s:02d}"
     return FuncFormatter(mmss)
@@ -579,10 +686,11 @@ def make_report(csv_path, out_dir=None, truth_path=None, max_gap: int = DEFAULT_
     stem = stem_of(csv_path)
     table = read_csv(csv_path)
     truth = read_csv(truth_path) if truth_path is not None else None
-    info = read_run_info(csv_path)  # <stem>.json beside a run's CSV: was it run with --multi?
+    info = read_run_info(csv_path)  # <stem>.json beside a run's CSV: its settings, was it run with --multi?
     one_person = info is not None and info["settings"].get("multi") is False
     rep = analyse(table, truth=truth, max_gap=max_gap, stem=stem, source=str(csv_path),
                   truth_source=str(truth_path), one_person=one_person)
+    rep.run_info = info
     out = Path(out_dir) if out_dir is not None else csv_path.parent
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out is a file, not a folder: {out}")
