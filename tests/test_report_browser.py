@@ -183,7 +183,7 @@ def test_hover_says_who_when_and_how_sure(demo_page):
     mark.hover()
     tip = demo_page.page.locator("#tip")
     assert tip.is_visible()
-    assert tip.inner_text().splitlines() == ["moon", "0:02.10 – 0:02.70 (0.60 s)", "mean probability 0.800"]
+    assert tip.inner_text().splitlines() == ["moon", "0:02.10 – 0:02.70 (0.60 s)", "mean probability 0.900"]  # p 0.8, its box 0.9
 
 
 def test_names_from_files_show_literally_and_run_nothing(browser, tmp_path):

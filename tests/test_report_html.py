@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-from report_pages import APPEARANCES, CLASSES, SCRIPT, level, read_summary, write_run, write_truth, write_video
+from report_pages import APPEARANCES, BRIEF, CLASSES, SCRIPT, level, read_summary, write_run, write_truth, write_video
 
 from videocam.cli.main import build_parser, main
 from videocam.eval import report, report_html, thumbs
@@ -50,8 +50,9 @@ def test_page_beside_summary_with_a_mark_per_appearance(run_dir, capsys):
     assert f"wrote {page}" in capsys.readouterr().out
     tags = parse(page).tags
     marks = Counter(a["data-lane"] for t, a in tags if t == "rect" and a.get("class") == "mark")
+    brief = Counter(a["data-lane"] for t, a in tags if t == "rect" and a.get("class") == "brief")
     summary = read_summary(run_dir / "clip.cam.summary.csv")
-    assert dict(marks) == APPEARANCES
+    assert dict(marks) == APPEARANCES and dict(brief) == BRIEF  # under the floor: drawn pale, not counted
     assert all(int(summary[k]["appearances"]) == v for k, v in marks.items())
     videos = [a for t, a in tags if t == "video"]
     assert [v["src"] for v in videos] == ["clip.cam.mp4"]  # the annotated video beside it, by relative path
@@ -114,8 +115,9 @@ def test_lane_appearances_match_the_report(run_dir):
     rep = report.analyse(table)
     for s in rep.rows():
         apps = report_html.lane_appearances(rep, table.rows, s.name)
-        assert len(apps) == s.appearances
-        assert max((x.t1 - x.t0 for x in apps), default=0.0) == pytest.approx(s.longest_s)
+        listed = [x for x in apps if x.listed]
+        assert len(listed) == s.appearances and len(apps) - len(listed) == s.brief
+        assert max((x.t1 - x.t0 for x in listed), default=0.0) == pytest.approx(s.longest_s)
     ahn = report_html.lane_appearances(rep, table.rows, "ahn")
     assert [(x.a, x.b) for x in ahn] == [(5, 16), (27, 30)]
     assert ahn[0].shot == 10 and ahn[0].box is not None and ahn[0].mean_p is not None
@@ -215,3 +217,98 @@ def test_thumbnails_capped_to_the_longest(run_dir):
     colors = report_html.lane_colors(rep.people, table.classes)
     report_html.add_thumbnails(apps, rep, run_dir / "clip.cam.mp4", colors, limit=1)
     assert [(x.lane, x.a) for x in apps if x.thumb] == [("ahn", 5)]  # the longest, 1.1 s
+
+
+# ------------------------------------------------------- run info, 2+ people, thumbnails' source
+
+
+def _with_run_info(run_dir, source=None, multi=True):
+    """Write `clip.cam.json` beside the fixture's CSV and MP4, as `run` would, naming `source` as the input."""
+    from videocam.io.runinfo import run_settings, write_run_info
+    settings = run_settings(classes=CLASSES, model_path="m.keras", multi=multi, refine=True, lead=True, fill=True,
+                            threshold=0.2, boxes="union", norm="max", nobody=None, smooth=None, steady=None,
+                            torso=True, panel=True, scale="fixed", aspect="square", start=None, end=None,
+                            every=None, fps=None, batch=16, precision="float32")
+    outputs = {"csv": run_dir / "clip.cam.csv", "mp4": run_dir / "clip.cam.mp4"}
+    write_run_info(run_dir / "clip.cam.json", input=source or run_dir / "gone.mp4", outputs=outputs, complete=True,
+                   interrupted=None, frames=len(SCRIPT), seconds=1.0, model_path="m.keras", bundled=False,
+                   classes=CLASSES, settings=settings)
+
+
+def _settings(page) -> dict[str, str]:
+    text = page.read_text(encoding="utf-8")
+    dl = text[text.index('<dl class="settings">'):text.index("</dl>")]
+    return dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", dl))
+
+
+def test_settings_come_from_the_run_info(run_dir):
+    assert main(["report", str(run_dir / "clip.cam.csv"), "--html"]) == 0
+    assert "not recorded" in _settings(run_dir / "clip.cam.report.html")["run settings"]
+    _with_run_info(run_dir)
+    assert main(["report", str(run_dir / "clip.cam.csv"), "--html"]) == 0
+    shown = _settings(run_dir / "clip.cam.report.html")
+    assert "run settings" not in shown and "not recorded" not in "".join(shown.values())
+    from videocam.stages.chain import DEFAULT_SMOOTH
+    from videocam.stages.steady import STEADY_K
+    assert shown["nobody"] == "model&#x27;s nobody class"
+    assert (shown["smooth"], shown["steady"]) == (str(DEFAULT_SMOOTH), str(STEADY_K))
+    assert shown["multi"] == "on" and shown["threshold"] == "0.2" and shown["sampling"] == "every frame"
+    assert shown["model file"] == "m.keras" and "None" not in shown.values()
+
+
+def test_one_person_run_says_unknown_like_the_cli(run_dir, capsys):
+    _with_run_info(run_dir, multi=False)
+    assert main(["report", str(run_dir / "clip.cam.csv"), "--html"]) == 0
+    cli = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("2+ people"))
+    page = run_dir / "clip.cam.report.html"
+    text = page.read_text(encoding="utf-8")
+    row = text[text.index('<tr data-name="2+ people">'):]
+    row = row[:row.index("</tr>")]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+    assert cells[:5] == cli.split()[2:4] + cli.split()[5:7] + ["-"]  # screen, share, appearances, longest, mean p
+    assert cells[0] == report.UNKNOWN_TEXT and "0.00" not in row
+    assert 'class="matrix"' not in text and report.ONE_PERSON_NOTE in text.replace("&#x27;", "'")
+    tags = parse(page).tags
+    assert not [a for t, a in tags if t == "rect" and a.get("data-lane") == report.MULTI]
+
+
+def _thumb_pixels(page) -> list[np.ndarray]:
+    import base64
+
+    import cv2
+    out = []
+    for t, a in parse(page).tags:
+        if t == "img":
+            jpg = base64.b64decode(a["src"].split(",", 1)[1])
+            out.append(cv2.cvtColor(cv2.imdecode(np.frombuffer(jpg, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB))
+    return out
+
+
+def test_thumbnails_from_the_source_with_one_box_else_the_annotated_video(run_dir):
+    from videocam.io.writers import Mp4Writer
+    src = write_video(run_dir / "source.mp4")  # grey levels; the annotated MP4 below is red
+    ann = Mp4Writer(run_dir / "clip.cam.mp4", 10.0, 64, 48)
+    for i in range(len(SCRIPT)):
+        ann.write(np.full((48, 64, 3), (200, 30, 30), np.uint8), i / 10.0)
+    ann.close()
+    _with_run_info(run_dir, source=src)
+    assert main(["report", str(run_dir / "clip.cam.csv"), "--html"]) == 0
+    page = run_dir / "clip.cam.report.html"
+    imgs = _thumb_pixels(page)
+    assert len(imgs) == APPEARANCES["ahn"] + APPEARANCES["moon"]
+    k = 176 / 64  # the fixture's box: x0=4, y0=6 .. x1=32, y1=42
+    for img in imgs:
+        inside = img[int(24 * k), int(18 * k)]
+        assert abs(int(inside[0]) - int(inside[2])) < 12  # grey: the source's frame
+        edge = img[int(24 * k), int(4 * k) + 1]
+        assert np.abs(edge.astype(int) - inside.astype(int)).max() > 40  # the box is drawn
+    assert 'id="thumbnote"' not in page.read_text(encoding="utf-8")
+    assert [a["src"] for t, a in parse(page).tags if t == "video"] == ["clip.cam.mp4"]  # still plays the annotated
+
+    src.unlink()  # the source is gone: the annotated video, no box added, and the page says so
+    assert main(["report", str(run_dir / "clip.cam.csv"), "--html"]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert 'id="thumbnote"' in text and "annotated video clip.cam.mp4" in text
+    for img in _thumb_pixels(page):
+        edge = img[int(24 * k), int(4 * k) + 1]
+        assert edge[0] > 150 and edge[1] < 80  # red all over: no box drawn over the annotated frame

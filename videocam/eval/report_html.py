@@ -20,16 +20,31 @@ import hashlib
 import html
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Sequence
 from urllib.parse import quote
 
 import numpy as np
 
 from videocam.errors import UsageError
-from videocam.eval.report import MULTI, Report, ReportFiles, presence_agreement, runs
+from videocam.eval.report import (
+    APPEARANCE_MIN_P,
+    APPEARANCE_MIN_S,
+    APPEARANCE_SURE_S,
+    MULTI,
+    UNKNOWN_TEXT,
+    Report,
+    ReportFiles,
+    floor_text,
+    presence_agreement,
+    row_cells,
+    runs,
+    segments,
+    together_text,
+    unknown_row,
+)
 from videocam.types import NOBODY, Box
 
 MULTI_COLOR = (91, 98, 112)
@@ -50,7 +65,8 @@ def esc(x: object) -> str:
 
 
 def _hex(rgb: Sequence[int]) -> str:
-    return "#%02x%02x%02x" % tuple(int(c) for c in rgb[:3])
+    r, g, b = (int(c) for c in rgb[:3])
+    return f"#{r:02x}{g:02x}{b:02x}"
 
 
 def lane_colors(people: Sequence[str], classes: Sequence[str]) -> dict[str, tuple[int, int, int]]:
@@ -98,6 +114,7 @@ class Appearance:
     shot: int       # frame for the thumbnail: on screen, nearest the middle, boxed if possible
     box: Box | None
     thumb: str | None = None
+    listed: bool = True  # above the appearance floor (`report.listed`); else screen time only
 
 
 def _is(bx, lane: str) -> bool:
@@ -106,24 +123,24 @@ def _is(bx, lane: str) -> bool:
 
 
 def lane_appearances(rep: Report, rows: Sequence, lane: str) -> list[Appearance]:
-    """The lane's appearances exactly as the report counts them (`runs` with the
-    report's gap), with their mean probability and the frame to show."""
+    """The lane's segments exactly as the report cut and judged them (`report.segments`: listed
+    ones are its appearances, the rest screen time only), with the frame to show."""
     tl = rep.timeline
     mask = tl.present[lane]
-    end = tl.start + tl.dur
+    segs = rep.segments.get(lane)
+    if segs is None:
+        segs = segments(mask, tl.start, tl.dur, rep.max_gap)
     out = []
-    for a, b in runs(mask, rep.max_gap):
+    for x in segs:
+        a, b = x.a, x.b
         on = a + np.flatnonzero(mask[a:b])
-        probs = [r.probs.get(lane, math.nan) for r in (rows[i] for i in on) if r.probs]
-        probs = [p for p in probs if math.isfinite(p)]
         boxed = [i for i in on if any(_is(bx, lane) for bx in rows[i].boxes)]
         mid = (a + b - 1) / 2.0
         shot = int(min(boxed or on.tolist(), key=lambda i: (abs(i - mid), i)))
         box = max((bx for bx in rows[shot].boxes if _is(bx, lane)), key=lambda bx: bx.score,
                   default=None)
         who = [p for p in rep.people if tl.present[p][a:b].any()] if lane == MULTI else []
-        out.append(Appearance(lane, a, b, float(tl.start[a]), float(end[b - 1]),
-                              float(np.mean(probs)) if probs else None, who, shot, box))
+        out.append(Appearance(lane, a, b, x.t0, x.t1, x.mean_p, who, shot, box, listed=x.listed))
     return out
 
 
@@ -136,18 +153,48 @@ def _truth_spans(rep: Report, lane: str) -> list[tuple[float, float]]:
     return [(float(ttl.start[a]), float(end[b - 1])) for a, b in runs(m, rep.max_gap)]
 
 
-def add_thumbnails(apps: list[Appearance], rep: Report, video: Path, colors, limit: int = MAX_THUMBS) -> None:
-    """Fill `thumb` of the people's appearances (the longest `limit` of them) from `video`."""
+def add_thumbnails(apps: list[Appearance], rep: Report, video: Path, colors, limit: int = MAX_THUMBS,
+                   boxes: bool = True) -> None:
+    """Fill `thumb` of the people's appearances (the longest `limit` listed ones) from `video`, with the
+    appearance's box drawn (`boxes`; False for a video that has its boxes drawn already)."""
     from videocam.eval.thumbs import Shot, thumbnails
-    want = [x for x in apps if x.lane not in (NOBODY, MULTI)]
+    want = [x for x in apps if x.lane not in (NOBODY, MULTI) and x.listed]
     want = sorted(want, key=lambda x: -(x.t1 - x.t0))[:limit]
     if not want:
         return
     tl = rep.timeline
     tol = max(1e-3, 0.5 * float(np.median(tl.dur)))
-    shots = [Shot(float(tl.start[x.shot]), x.box, colors[x.lane]) for x in want]
+    shots = [Shot(float(tl.start[x.shot]), x.box if boxes else None, colors[x.lane]) for x in want]
     for x, uri in zip(want, thumbnails(video, shots, tol)):
         x.thumb = uri
+
+
+@dataclass
+class ThumbSource:
+    """Where the thumbnails come from: the run's source video, else the annotated one (`note` says so)."""
+
+    video: Path | None
+    boxes: bool          # draw the appearance's box (the annotated video has its own drawn)
+    note: str | None = None
+
+
+def thumb_source(rep: Report, played: Path | None, csv_path: Path) -> ThumbSource:
+    """The source video the run info names (`input`) when it is a file; else the played video: the run's
+    annotated MP4 (its heatmap, panel and boxes drawn, so no box is added) or a `--video` given."""
+    info = rep.run_info or {}
+    src = Path(info["input"]) if info.get("input") else None
+    if src is not None and src.is_file():
+        return ThumbSource(src, True)
+    if played is None:
+        return ThumbSource(None, False)
+    beside = default_video(csv_path)
+    mp4 = (info.get("outputs") or {}).get("mp4") or {}
+    annotated = (beside is not None and played.resolve() == beside.resolve()) or played.name == mp4.get("file")
+    why = f"the source video {src} is gone" if src is not None else "no run info names the source video"
+    if annotated:
+        return ThumbSource(played, False, f"thumbnails from the annotated video {played.name} ({why}): its heatmap, "
+                                          "panel and boxes show")
+    return ThumbSource(played, True, f"thumbnails from {played.name} ({why})")
 
 
 # ------------------------------------------------------------------------ page
@@ -191,8 +238,10 @@ def _tip(name: str, x: Appearance, truth: bool = False) -> str:
              f"{clock(x.t0)} – {clock(x.t1)} ({x.t1 - x.t0:.2f} s)"]
     if x.who:
         lines.append("with " + ", ".join(x.who))
-    if not truth:
+    if not truth and x.mean_p is not None:
         lines.append(f"mean probability {_p(x.mean_p)}")
+    if not truth and not x.listed:
+        lines.append("below the floor: screen time, not an appearance")
     return "\n".join(lines)
 
 
@@ -210,15 +259,19 @@ def _timeline(rep: Report, apps: dict[str, list[Appearance]], colors, agree) -> 
         marks = []
         for x in apps[lane]:
             tip = _tip(lane, x)
-            marks.append(f'<rect class="mark" x="{_num(x.t0)}" y="0.12" width="{_num(max(x.t1 - x.t0, min_w))}" '
+            kind = "mark" if x.listed else 'brief" fill-opacity="0.35'  # below the floor: pale
+            marks.append(f'<rect class="{kind}" x="{_num(x.t0)}" y="0.12" width="{_num(max(x.t1 - x.t0, min_w))}" '
                          f'height="0.76" fill="{_hex(colors[lane])}" data-lane="{esc(lane)}" '
                          f'data-t0="{_num(x.t0)}" data-t1="{_num(x.t1)}" data-tip="{esc(tip)}" '
                          f'tabindex="0" role="button" aria-label="{esc(tip)}"></rect>')
         sep = " sep" if lane == NOBODY else ""
         odd = " odd" if k % 2 else ""
+        bars = _lane_svg(t0, dur, marks)
+        if lane == MULTI and rep.one_person:  # nothing to draw: the run could not know
+            bars = f'<div class="unknown" title="{esc(together_text(rep))}">{UNKNOWN_TEXT}: one person per frame</div>'
         out.append(f'<div class="lane{odd}{sep}" data-lane="{esc(lane)}"><div class="name" title="{esc(lane)}">'
                    f'{_swatch(colors[lane])}<span class="label">{esc(lane)}</span></div>'
-                   f'{_lane_svg(t0, dur, marks)}</div>')
+                   f'{bars}</div>')
         if rep.truth_timeline is not None:
             tmarks = []
             for a, b in _truth_spans(rep, lane):
@@ -250,30 +303,43 @@ def _people_table(rep: Report, colors, agree) -> str:
         m = tl.present[s.name]
         first = (f'<button class="seek" data-t0="{_num(float(tl.start[int(np.argmax(m))]))}">'
                  f'{clock(float(tl.start[int(np.argmax(m))]))}</button>') if m.any() else "-"
-        cells = [f'<th scope="row">{_swatch(colors[s.name])}{esc(s.name)}</th>',
-                 f'<td class="screen" data-s="{s.screen_s:.4f}">{s.screen_s:.2f} s</td>',
-                 f"<td>{s.screen_pct:.1f}%</td>", f'<td class="n">{s.appearances}</td>',
-                 f"<td>{s.longest_s:.2f} s</td>", f"<td>{_p(s.mean_prob)}</td>", f"<td>{first}</td>"]
+        screen, pct, _by_label, n, longest, mean_p = row_cells(rep, s)  # the CLI table's cells
+        if unknown_row(rep, s):
+            first = "?"
+            cells = [f'<td class="screen">{screen}</td>', f"<td>{pct}</td>"]
+        else:
+            cells = [f'<td class="screen" data-s="{s.screen_s:.4f}">{screen} s</td>', f"<td>{pct}%</td>"]
+            longest += " s"
+        cells = [f'<th scope="row">{_swatch(colors[s.name])}{esc(s.name)}</th>', *cells,
+                 f'<td class="n">{n}</td>', f"<td>{longest}</td>", f"<td>{mean_p}</td>", f"<td>{first}</td>"]
         if truth:
             ag = agree.get(s.name)
-            cells += [f"<td>{_p(s.truth_s, 2)} s</td>", f"<td>{'-' if ag is None else f'{100 * ag:.0f}%'}</td>"]
+            shown = "?" if unknown_row(rep, s) else "-" if ag is None else f"{100 * ag:.0f}%"
+            cells += [f"<td>{_p(s.truth_s, 2)} s</td>", f"<td>{shown}</td>"]
         return f'<tr data-name="{esc(s.name)}">' + "".join(cells) + "</tr>"
 
     out.append("<tbody>" + "".join(row(s) for s in rep.classes) + "</tbody>")
     out.append('<tbody class="other">' + row(rep.nobody) + row(rep.multi) + "</tbody></table></div>")
+    notes = []
+    if rep.one_person:
+        notes.append(f"2+ people: {together_text(rep)}.")
+    brief = floor_text(rep)
+    if brief:
+        notes.append(f"appearances: {brief}; pale on the timeline.")
     if truth:
-        out.append('<p class="hint">agreement: time both the run and the truth put the person on screen, '
-                   "over the time either does.</p>")
+        notes.append("agreement: time both the run and the truth put the person on screen, over the time either does.")
+    out += [f'<p class="hint">{esc(n)}</p>' for n in notes]
     return "\n".join(out)
 
 
 def _thumbs(rep: Report, apps: dict[str, list[Appearance]], colors, have_video: bool) -> str:
     out = []
     for p in rep.people:
-        if not apps[p]:
+        shown = [x for x in apps[p] if x.listed]
+        if not shown:
             continue
         cards = []
-        for x in apps[p]:
+        for x in shown:
             cap = f"{clock(x.t0)}–{clock(x.t1)} · p {_p(x.mean_p, 2)}"
             img = (f'<img src="{x.thumb}" alt="{esc(p)} at {clock(x.t0)}">' if x.thumb else
                    f'<span class="noimg">{"no frame at this time" if have_video else "no video"}</span>')
@@ -281,10 +347,12 @@ def _thumbs(rep: Report, apps: dict[str, list[Appearance]], colors, have_video: 
                          f'{img}<span class="cap">{esc(cap)}</span></button>')
         out.append(f'<div class="thumbrow"><h3>{_swatch(colors[p])}{esc(p)}</h3>'
                    f'<div class="thumbs">{"".join(cards)}</div></div>')
-    return "\n".join(out) or '<p class="note">nobody was on screen.</p>'
+    return "\n".join(out) or '<p class="note">no appearances.</p>'
 
 
 def _matrix(rep: Report, colors) -> str:
+    if rep.one_person:  # no all-zero matrix: the run could not see two people at once
+        return f'<p class="note" id="together">{esc(together_text(rep))}.</p>'
     people = [s.name for s in rep.classes if s.screen_s > 0] or rep.people
     together = {}
     for a, b, v in rep.pairs:
@@ -318,14 +386,42 @@ def _settings(rep: Report, classes: Sequence[str], colors, csv_path: Path, truth
              ("frames", f"{rep.n_frames} from {rep.start_s:.2f} s, {rep.duration_s:.2f} s"
               + (f", {fps:.3g} frames/s" if fps else "")),
              ("classes (model)", cls),
-             ("appearances", f"gaps of up to {rep.max_gap} frame(s) bridged"),
+             ("appearances", (f"gaps of up to {rep.max_gap} frame(s) bridged; at least {APPEARANCE_MIN_S:g} s, and "
+                              f"under {APPEARANCE_SURE_S:g} s a mean probability of at least {APPEARANCE_MIN_P:g}")),
              ("video", esc(video_ref) if video_ref else "none"),
              ("truth", esc(truth.name) if truth else "none")]
     if rep.truth_timeline is not None:
         items.append(("label agreement", "no frame matched the truth's times" if rep.agreement is None else
                       f"{100 * rep.agreement:.1f}% of {rep.agreement_frames} frames"))
-    items.append(("model, threshold, smoothing", "not recorded in the per-frame CSV"))
+    items += _run_settings(rep.run_info, csv_path)
     return ('<dl class="settings">' + "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in items) + "</dl>")
+
+
+def _setting(v) -> str:
+    """A run-info value as text: true/false as on/off, a dict as k=v pairs."""
+    if isinstance(v, bool):
+        return "on" if v else "off"
+    if isinstance(v, dict):
+        return ", ".join(f"{k}={_setting(x)}" for k, x in v.items())
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def _run_settings(info: dict | None, csv_path: Path) -> list[tuple[str, str]]:
+    """The settings the run info (`<stem>.json`) records, every one as written; "not recorded" only
+    without run info that vouches for this CSV."""
+    name = csv_path.with_suffix(".json").name
+    if info is None:
+        return [("run settings", f"not recorded: no run info ({esc(name)}) beside the CSV describes it")]
+    model = info.get("model") or {}
+    run = info.get("run") or {}
+    when = esc(run.get("finished", "?")) + ("" if run.get("complete", True) else " (interrupted)")
+    out = [("run info", f"{esc(name)}, videocam {esc(info.get('videocam', '?'))}, {when}"),
+           ("source video", esc(info.get("input", "?"))),
+           ("model file", esc(model.get("path") or "?") + (" (bundled demo model)" if model.get("bundled") else ""))]
+    out += [(k, esc(_setting(v))) for k, v in info["settings"].items() if k != "model"]
+    return out
 
 
 def _relref(target: Path, page_dir: Path) -> str:
@@ -340,8 +436,18 @@ def render_page(rep: Report, table, page_path: Path, csv_path: Path, truth_path:
     classes = list(table.classes)
     colors = lane_colors(rep.people, classes)
     apps = {lane: lane_appearances(rep, table.rows, lane) for lane in [*rep.people, NOBODY, MULTI]}
-    if video is not None and thumbs:
-        add_thumbnails([x for lane in apps.values() for x in lane], rep, video, colors)
+    src = thumb_source(rep, video, csv_path)
+    if src.video is not None and thumbs:
+        from videocam.errors import VideoError
+        every = [x for lane in apps.values() for x in lane]
+        try:
+            add_thumbnails(every, rep, src.video, colors, boxes=src.boxes)
+        except VideoError as e:  # the source is there but unreadable: the played video, said so
+            if video is None or src.video == video:
+                raise
+            add_thumbnails(every, rep, video, colors, boxes=False)
+            src = ThumbSource(video, False, f"thumbnails from the annotated video {video.name} (the source video "
+                                            f"could not be read: {e}): its heatmap, panel and boxes show")
     agree = presence_agreement(rep)
     video_ref = _relref(video, page_path.parent) if video is not None else None
     frame = float(np.median(rep.timeline.dur))
@@ -372,7 +478,8 @@ def render_page(rep: Report, table, page_path: Path, csv_path: Path, truth_path:
 {_timeline(rep, apps, colors, agree)}
 </section>
 <section><h2>Appearances</h2><p class="hint">the frame nearest the middle of each appearance, with the person's box.</p>
-{_thumbs(rep, apps, colors, video is not None)}
+{f'<p class="note" id="thumbnote">{esc(src.note)}</p>' if src.note and thumbs else ""}
+{_thumbs(rep, apps, colors, src.video is not None)}
 </section>
 <section class="two">
 <div><h2>Who appears with whom</h2>

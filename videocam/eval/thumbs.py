@@ -1,17 +1,18 @@
 """Small JPEG thumbnails of chosen moments of a video, for the report page.
 
 Frames come from the project's own reader (`videocam.io.reader.VideoReader`), matched
-to the wanted times by presentation time (the annotated MP4 keeps its input's
-timestamps, which are the CSV's `time_s`). Moments close together are read in one
+to the wanted times by presentation time: the run's source video (the CSV's `time_s` are
+its timestamps) when it is readable, so a thumbnail shows the picture with one box drawn;
+else the annotated MP4, which keeps its input's timestamps. Moments close together are read in one
 pass; moments far apart each get a reader that seeks, so a handful of thumbnails
 of an hour-long video does not decode the whole hour.
 """
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import cv2
 import numpy as np
@@ -70,10 +71,10 @@ def thumbnail_jpeg(rgb: np.ndarray, box: Box | None, color: tuple[int, int, int]
     """A `width`-pixel-wide JPEG of the frame with `box` (input pixels, x1/y1 exclusive) drawn."""
     h, w = rgb.shape[:2]
     k = width / float(w)
-    small = cv2.resize(rgb, (width, max(1, int(round(h * k)))), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(rgb, (width, max(1, round(h * k))), interpolation=cv2.INTER_AREA)
     if box is not None:
-        x0, y0 = int(round(box.x0 * k)), int(round(box.y0 * k))
-        x1, y1 = int(round(box.x1 * k)) - 1, int(round(box.y1 * k)) - 1
+        x0, y0 = round(box.x0 * k), round(box.y0 * k)
+        x1, y1 = round(box.x1 * k) - 1, round(box.y1 * k) - 1
         sh, sw = small.shape[:2]
         x0, x1 = sorted((min(max(x0, 0), sw - 1), min(max(x1, 0), sw - 1)))
         y0, y1 = sorted((min(max(y0, 0), sh - 1), min(max(y1, 0), sh - 1)))
