@@ -236,3 +236,20 @@ def test_cli_many_passes_every_stage_option_on(tiny_model_path, archive, tmp_pat
     settings = json.loads((tmp_path / "ep.cam.json").read_text())["settings"]
     assert settings["multi"] is True and settings["refine"] is True
     assert settings["fill"] is False and settings["lead"] is False
+
+
+def test_cli_many_with_the_demo_model_says_what_it_knows_once(tiny_model_path, archive, tmp_path, capsys,
+                                                               monkeypatch):
+    """An archive run on the bundled model gets the same one-line reminder as a single video."""
+    from videocam.cli.main import main
+    from videocam.model import cam_model
+    monkeypatch.delenv("VIDEOCAM_MODEL", raising=False)
+    monkeypatch.setattr(cam_model, "BUNDLED_MODEL", tiny_model_path)  # a fast stand-in for the demo model
+    assert main(["run", str(archive / "s1"), "--out", str(tmp_path / "a"), "--no-mp4"]) == 0
+    cap = capsys.readouterr()
+    said = [ln for ln in (cap.out + cap.err).splitlines() if "demo" in ln and "videocam train" in ln]
+    assert len(said) == 1 and "five" in said[0], cap.out + cap.err
+    own = tmp_path / "own.keras"
+    own.write_bytes(tiny_model_path.read_bytes())
+    assert main(["run", str(archive / "s1"), "--out", str(tmp_path / "b"), "--no-mp4", "--model", str(own)]) == 0
+    assert "videocam train" not in "".join(capsys.readouterr())

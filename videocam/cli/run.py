@@ -60,8 +60,17 @@ def cmd_many(a) -> int:
         end=a.end, aspect=a.aspect, nobody=a.nobody, multi=a.multi, smooth=a.smooth, scale=a.scale,
         steady=a.steady, **stage_switches(a), precision=a.precision, every=a.every, fps=a.fps,
     )
+    _note_demo_model(a, summary.notes)
     print(summary.describe())
     return summary.exit_code
+
+
+def _note_demo_model(a, notes: list, classes=None) -> None:
+    """The demo model's one-line reminder, for one video or an archive alike."""
+    from videocam.model.cam_model import demo_model_note
+    note = demo_model_note(a.model, classes) if classes else demo_model_note(a.model)
+    if note:
+        notes.append(note)
 
 
 def cmd_run(a) -> int:
@@ -74,9 +83,6 @@ def cmd_run(a) -> int:
         aspect=a.aspect, nobody=a.nobody, multi=a.multi, smooth=a.smooth, scale=a.scale, steady=a.steady,
         **stage_switches(a), progress=True, precision=a.precision, every=a.every, fps=a.fps,
     )
-    from videocam.model.cam_model import demo_model_note
-    note = demo_model_note(a.model, summary.model_classes)
-    if note:
-        summary.notes.append(note)
+    _note_demo_model(a, summary.notes, summary.model_classes)
     print(summary.describe())
     return summary.exit_code
