@@ -477,7 +477,7 @@ def run_on_ray(todo, summary, model=None, out_dir="outputs", gif=False, mp4=True
             else:
                 plans[row.name] = (row, plan)
         ctx = _Context(ray, nodes, actors, pids, where, starting, plans, out_dir, shown_out, (mp4, csv, gif),
-                       run_opts, (start, end), on_error, warn, on_event, wanted_outputs)
+                       run_opts, (start, end), _above_bars(on_error), _above_bars(warn), on_event, wanted_outputs)
         bar = tqdm(total=total or None, unit="frame", desc=f"{len(plans)} video(s) on {n} Ray worker(s)",
                    disable=not progress, dynamic_ncols=True, file=sys.stderr)
         try:
@@ -516,6 +516,15 @@ def run_on_ray(todo, summary, model=None, out_dir="outputs", gif=False, mp4=True
             summary.timings["shutdown"] = time.perf_counter() - t2
         quiet.__exit__()
         stop.restore()
+
+
+def _above_bars(say: Callable[[str], None]) -> Callable[[str], None]:
+    """`say`, on a line of its own above the progress bar (not in the middle of the bar's line)."""
+    def above(msg: str) -> None:
+        from tqdm import tqdm
+        with tqdm.external_write_mode(file=sys.stderr):
+            say(msg)
+    return above
 
 
 class _Context:
