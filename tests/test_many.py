@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import csv
+import os
 import sys
+from pathlib import Path
 
 import av
 import numpy as np
@@ -253,3 +255,19 @@ def test_cli_many_with_the_demo_model_says_what_it_knows_once(tiny_model_path, a
     own.write_bytes(tiny_model_path.read_bytes())
     assert main(["run", str(archive / "s1"), "--out", str(tmp_path / "b"), "--no-mp4", "--model", str(own)]) == 0
     assert "videocam train" not in "".join(capsys.readouterr())
+
+
+def test_index_paths_are_all_absolute(tiny_model_path, archive, tmp_path, monkeypatch):
+    """Relative inputs and --out: every path index.csv holds is absolute, so it reads the same anywhere."""
+    monkeypatch.chdir(archive)
+    kw = dict(model=tiny_model_path, on_error=lambda m: None, warn=lambda m: None)
+    process_videos(["s1/ep.mp4", "s2/z.mp4"], out_dir=os.path.relpath(tmp_path / "o", archive), **kw)
+    with open(tmp_path / "o" / "index.csv", newline="") as fh:
+        index = list(csv.DictReader(fh))
+    for row in index:
+        for col in ("video", "mp4", "csv"):
+            assert Path(row[col]).is_absolute() and Path(row[col]).is_file(), (col, row[col])
+    # --skip-done still finds its earlier rows (frames) by the absolute path
+    s = process_videos(["s1/ep.mp4", "s2/z.mp4"], out_dir=os.path.relpath(tmp_path / "o", archive),
+                       skip_done=True, **kw)
+    assert [(r.outcome, r.frames) for r in s.rows] == [("skipped", 12), ("skipped", 6)]

@@ -186,19 +186,26 @@ def read_index(path: Path) -> dict[str, dict]:
         return {}
 
 
+def _absolute(path) -> str:
+    """An absolute path, links left as they are (the user's names, not their targets)."""
+    return str(Path(path).absolute())
+
+
 def write_index(path: Path, rows: list[VideoRow]) -> None:
-    """`<out>/index.csv`: one row per video, written under its part name and renamed. `nodes` names the Ray
-    nodes that ran the video's chunks (IP addresses, space-separated); empty for a local run."""
+    """`<out>/index.csv`: one row per video, written under its part name and renamed. Every path in it is
+    absolute (the video and its outputs), so the index reads the same from any folder. `nodes` names the
+    Ray nodes that ran the video's chunks (IP addresses, space-separated); empty for a local run."""
     tmp = part_path(path)
     try:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh, lineterminator="\n")
             w.writerow(INDEX_COLUMNS)
             for r in rows:
-                w.writerow([r.video, r.name, "" if r.frames is None else r.frames,
+                w.writerow([_absolute(r.video), r.name, "" if r.frames is None else r.frames,
                             "" if r.seconds is None else f"{r.seconds:.3f}",
                             "" if r.fps is None else f"{r.fps:.2f}", r.outcome, r.error,
-                            *(str(r.outputs.get(k, "")) for k in ("mp4", "csv", "gif")), " ".join(r.nodes)])
+                            *(_absolute(r.outputs[k]) if r.outputs.get(k) else "" for k in ("mp4", "csv", "gif")),
+                            " ".join(r.nodes)])
         os.replace(tmp, path)
     except BaseException:
         remove_quietly(tmp)
@@ -275,7 +282,7 @@ def process_videos(inputs, engine: str = "local", model=None, out_dir="outputs",
         from videocam.pipeline.process import wanted_outputs
         paths = wanted_outputs(out, name, mp4, csv, gif)
         if skip_done and is_done(paths):
-            prev = old.get(str(v), {})
+            prev = old.get(_absolute(v)) or old.get(str(v), {})  # older indexes: the path as given
             row.outcome, row.outputs = "skipped", {k: str(p) for k, p in paths.items()}
             row.frames = int(prev["frames"]) if prev.get("frames", "").isdigit() else None
         else:
