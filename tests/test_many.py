@@ -174,8 +174,12 @@ def test_local_run_goes_on_past_a_bad_file(tiny_model_path, archive, tmp_path):
         ("s1-ep", "ok", 12), ("broken", "failed", None), ("s2-ep", "ok", 8), ("z", "ok", 6)]
     assert len(errors) == 1 and "broken.mp4" in errors[0] and "not a video" in errors[0]
     assert s.exit_code == 1
-    for name in ("s1-ep", "s2-ep", "z"):
+    from videocam.io.runinfo import read_run_info
+    for name, video in (("s1-ep", "s1/ep.mp4"), ("s2-ep", "s2/ep.mp4"), ("z", "s2/z.mp4")):
         assert (tmp_path / f"{name}.cam.mp4").is_file() and (tmp_path / f"{name}.cam.csv").is_file()
+        info = read_run_info(tmp_path / f"{name}.cam.csv")  # each its own run info, not one shared `ep`
+        assert info is not None and info["input"] == str((archive / video).resolve())
+    assert not (tmp_path / "ep.cam.json").exists()
     with open(tmp_path / "index.csv", newline="") as fh:
         index = list(csv.DictReader(fh))
     assert tuple(index[0]) == INDEX_COLUMNS

@@ -221,19 +221,19 @@ def process_video(
         from videocam.stages.identify import VOTES
         from videocam.stages.strangers import LINK
         settings["faces"] = {**cm.settings(), "votes": VOTES, "stranger_link": LINK}
-    _record_run(summary, out_dir, input_path, cm, settings)
+    _record_run(summary, out_dir, input_path, Path(name).stem if name else input_path.stem, cm, settings)
     if not summary.interrupted:
         _warn_damage(reader, summary, warn)
     return summary
 
 
-def _record_run(summary: RunSummary, out_dir: Path, input_path: Path, cm, settings: dict) -> None:
-    """Write the run info beside the outputs; say which files beside them come from earlier runs."""
+def _record_run(summary: RunSummary, out_dir: Path, input_path: Path, stem: str, cm, settings: dict) -> None:
+    """Write the run info `<stem>.cam.json` beside the outputs (`stem`: the outputs' name, which an archive
+    run may give a video whose stem another shares); say which files beside them come from earlier runs."""
     from videocam.io import runinfo
     from videocam.model.cam_model import BUNDLED_MODEL
     if not summary.outputs:
         return
-    stem = input_path.stem
     complete = summary.interrupted is None
     earlier = [out_dir / f"{stem}.cam.{k}" for k in runinfo.KINDS
                if (out_dir / f"{stem}.cam.{k}").is_file() and (not complete or k not in summary.outputs)]
