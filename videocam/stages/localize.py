@@ -168,9 +168,8 @@ def _coords(b: Box | Iterable) -> tuple:
 @dataclass
 class Localize:
     """Boxes from the CAM of every present class (paper: 20% of max, largest region);
-    `torso`: the torso rule of `torso_box` on top, for a frame with one box (on the tuning seeds
-    it cost multi-person recall wherever a box spans two people); `panel`: the panel rule of
-    `panel_boxes` for frames with several."""
+    `torso`: the torso rule of `torso_box` on top, for a frame with one box only (a box spanning two
+    people would grow over both); `panel`: the panel rule of `panel_boxes` for frames with several."""
 
     threshold: float = 0.2
     norm: str = "max"
