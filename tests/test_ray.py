@@ -193,6 +193,9 @@ def test_every_node_lost_keeps_the_finished_chunks_as_partial(local_ray, tiny_mo
             lost.append(info["result"]["frames"])
 
     monkeypatch.setattr(ray_engine._Nodes, "refresh", nodes_refresh)
+    # the driver looks at the nodes on every turn of its loop, so it hears of the loss before the
+    # next chunk is back (at the default 1 s the run could finish first on a fast or busy machine)
+    monkeypatch.setattr(ray_engine, "NODE_POLL_S", 0.0)
     warnings = []
     with pytest.raises(VideocamError, match=r"every Ray node running workers was lost \(.+\): 2 video\(s\) not "
                                             r"finished .*long\.cam\.partial\.csv"):

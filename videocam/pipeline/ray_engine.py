@@ -53,6 +53,7 @@ START_TIMEOUT_S = 180.0
 # after its health checks fail (`RAY_health_check_period_ms` x `RAY_health_check_failure_threshold`,
 # about 15 s by default); this only bounds the driver's delay after that.
 NODE_POLL_S = 1.0
+KILL_WAIT_S = 10.0  # at most this long for killed workers to be gone before their chunk folders are cleared
 PROBE_NAME = ".videocam-probe"  # under --out: the driver's file every node must see, and each node's own
 
 
@@ -690,6 +691,17 @@ class _Context:
                       + (f"retrying its chunks on {', '.join(left) or 'the other nodes'}: {', '.join(retried)}"
                          if retried else "it held no chunk"))
 
+    def _wait_for_killed_workers(self, timeout_s: float = KILL_WAIT_S) -> None:
+        """`ray.kill` returns before the process is gone, and a worker killed mid-chunk may still write
+        into its chunk folder: a call to each killed worker fails once it is dead (bounded wait)."""
+        refs = []
+        for i in self.gone:
+            with suppress(Exception):
+                refs.append(self.actors[i].ready.remote())
+        if refs:
+            with suppress(Exception):
+                self.ray.wait(refs, num_returns=len(refs), timeout=timeout_s)
+
     def _starting_deadline(self) -> None:
         """With no worker running, workers still starting get `START_TIMEOUT_S` to start."""
         if self.idle or self.inflight or self.joins or not self.starting:
@@ -706,6 +718,7 @@ class _Context:
     def _no_worker_left(self) -> None:
         """Every worker is gone: videos whose chunks are all done are joined here; the others keep what
         their finished chunks show under `.partial` names; one error for the run."""
+        self._wait_for_killed_workers()
         for name, args in self.to_join:
             self._record_join(self.plans[name][0], _join(*args))
         self.to_join.clear()
