@@ -255,7 +255,7 @@ def process_videos(inputs, engine: str = "local", model=None, out_dir="outputs",
     if not (mp4 or csv or gif):
         raise UsageError("nothing to write: --no-mp4 and --no-csv without --gif")
     if engine == "ray":
-        from videocam.pipeline.ray_engine import require_ray
+        from videocam.pipeline.ray_cluster import require_ray
         require_ray()  # before anything is read or written
     on_error = on_error or _stderr("error")
     warn = warn or _stderr("warning")
