@@ -34,25 +34,18 @@ from videocam.types import NOBODY, FrameResult
 TUNING = tuple(range(201, 216))
 
 
-class VoteSteady(FollowsShots):
-    """The steady label before: hysteresis on the per-frame decision (votes over ~k frames, switch at margin)."""
+class VoteSteady(Steady):
+    """The steady label before: hysteresis on the per-frame decision (votes over ~k frames, switch at
+    margin), after `Decide`; `Steady`'s set-up, cut following and on/off."""
 
     def __init__(self, k: int = 40, margin: float = 0.6, own_cuts: bool = False) -> None:
-        self.k = int(k)
         self.margin = float(margin)
-        self._watch_cuts(own_cuts)
-        self.reset()
-
-    @property
-    def enabled(self) -> bool:
-        return self.k > 0
+        super().__init__(k, own_cuts)
 
     def reset(self) -> None:
-        self._reset_cuts()
+        super().reset()
         self._votes: np.ndarray | None = None
-        self._n = 0
         self._label: str | None = None
-        self._last_index: int | None = None
 
     def __call__(self, results: list[FrameResult]) -> list[FrameResult]:
         if not self.enabled:
