@@ -342,6 +342,15 @@ def test_a_person_with_one_photo_is_one_error_line(tmp_path, capsys):
     assert not (tmp_path / "m.keras").exists()
 
 
+def _refused(capsys, people, out) -> str:
+    """`train --backbone face` refuses: non-zero exit, no model file, and its one error line."""
+    code, _, err = _enrol_cli(capsys, people, out)
+    line = _one_error(err)
+    assert code != 0
+    assert not out.exists()
+    return line
+
+
 def test_a_photo_without_a_face_is_named_in_one_error_line(tmp_path, capsys, johns):
     name = list(johns)[0]
     for p in johns[name][:2]:
@@ -349,34 +358,25 @@ def test_a_photo_without_a_face_is_named_in_one_error_line(tmp_path, capsys, joh
         shutil.copy(p, tmp_path / "people" / name / p.name)
     blank = tmp_path / "people" / name / "blank.png"
     _grey_png(blank)
-    code, _, err = _enrol_cli(capsys, tmp_path / "people", tmp_path / "m.keras")
-    line = _one_error(err)
-    assert code != 0
+    line = _refused(capsys, tmp_path / "people", tmp_path / "m.keras")
     assert line == f"error: no face found in {blank}"
-    assert not (tmp_path / "m.keras").exists()
 
 
 def test_an_unreadable_photo_is_named_in_one_error_line(tmp_path, capsys):
     bad, blank = tmp_path / "people" / "Ann" / "bad.jpg", tmp_path / "people" / "Ann" / "blank.png"
     _garbage(bad)
     _grey_png(blank)
-    code, _, err = _enrol_cli(capsys, tmp_path / "people", tmp_path / "m.keras")
-    line = _one_error(err)
-    assert code != 0
+    line = _refused(capsys, tmp_path / "people", tmp_path / "m.keras")
     # every problem of the folder in the one line
     assert line == f"error: unreadable image: {bad}; no face found in {blank}"
-    assert not (tmp_path / "m.keras").exists()
 
 
 def test_two_unreadable_photos_are_both_listed_in_one_error(tmp_path, capsys):
     bad1, bad2 = tmp_path / "people" / "Ann" / "bad1.jpg", tmp_path / "people" / "Ann" / "bad2.jpg"
     _garbage(bad1)
     _garbage(bad2)
-    code, _, err = _enrol_cli(capsys, tmp_path / "people", tmp_path / "m.keras")
-    line = _one_error(err)
-    assert code != 0
+    line = _refused(capsys, tmp_path / "people", tmp_path / "m.keras")
     assert line == f"error: unreadable images: {bad1}, {bad2}"
-    assert not (tmp_path / "m.keras").exists()
 
 
 def test_a_failed_enrolment_stderr_is_only_the_error_line(tmp_path, capsys):
