@@ -66,14 +66,10 @@ def run_settings(*, classes, model_path, multi: bool, refine: bool, lead: bool, 
     --multi, no second look); `refine`/`lead`/`fill` are true only where they ran (with --multi);
     `nobody` is the probability floor of the decision or `NOBODY_CLASS`; `smooth`/`steady` are the K the
     chain ran with, in analysed frames (a sampled run scales them to the same time span)."""
-    from videocam.stages.chain import DEFAULT_SMOOTH
-    from videocam.stages.decide import DEFAULT_NOBODY_BELOW
+    from videocam.stages.chain import DEFAULT_SMOOTH, nobody_floor
     from videocam.stages.steady import STEADY_K
-    from videocam.types import NOBODY
-    if nobody is not None:
-        floor: float | str = float(nobody)
-    else:
-        floor = NOBODY_CLASS if NOBODY in list(classes) else DEFAULT_NOBODY_BELOW
+    below = nobody_floor(classes, nobody)
+    floor: float | str = NOBODY_CLASS if below is None else below
     refine = bool(multi and refine)
     out = {"multi": bool(multi), "refine": refine, "lead": bool(refine and lead), "fill": bool(refine and fill),
            "threshold": float(threshold), "boxes": boxes, "norm": norm, "nobody": floor,

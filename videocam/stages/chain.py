@@ -53,6 +53,14 @@ def build_chain(*, smooth: int = 0, smooth_kw: dict | None = None, nobody_below:
     return stages
 
 
+def nobody_floor(classes, nobody: float | None = None) -> float | None:
+    """The probability floor under which a frame is `nobody`: `--nobody P` when given, else None for a
+    model with its own nobody class, else `DEFAULT_NOBODY_BELOW`."""
+    if nobody is not None:
+        return float(nobody)
+    return None if NOBODY in list(classes) else DEFAULT_NOBODY_BELOW
+
+
 def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str = "max",
                  nobody: float | None = None, multi: bool = False, smooth: int | None = None,
                  scale: str = "fixed", steady: int | None = None, torso: bool = True,
@@ -76,8 +84,7 @@ def build_stages(model, threshold: float = 0.2, boxes: str = "union", norm: str 
         from videocam.stages.strangers import Strangers
         return [Identify(model), Strangers()]  # every face boxed, named or unknown (--multi is implied)
     nobody_given = nobody
-    if nobody is None and NOBODY not in model.classes:
-        nobody = DEFAULT_NOBODY_BELOW
+    nobody = nobody_floor(model.classes, nobody)
     stages = build_chain(smooth=DEFAULT_SMOOTH if smooth is None else int(smooth), nobody_below=nobody,
                          steady=STEADY_K if steady is None else int(steady), multi=multi,
                          rescale_model=model if scale == "adaptive" else None,
